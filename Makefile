@@ -1,0 +1,160 @@
+# specmorphd: build, tests, demo, benchmark, install.
+#
+#   make demo      render two generated sources through the engine
+#   make check     install missing Debian packages, build, run every test
+#   make bench     real-time factors against the peers that are installed
+#
+# Knobs: PREFIX, DESTDIR, SANITIZE=1 (ASan+UBSan, separate build dir),
+# WERROR=1 (default when CI=true), NO_DEPS=1 (skip the package step),
+# CUDA=auto|0|1 and CUDA_HOME (nvcc detection for the CUDA backend).
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+DATADIR  ?= $(PREFIX)/share/specmorphd
+CC       ?= cc
+PYTHON   ?= /usr/bin/python3
+
+DEPS_BUILD := gcc make pkg-config libfftw3-dev libsamplerate0-dev \
+              libsndfile1-dev libiniparser-dev libcmocka-dev
+DEPS_BENCH := csound
+
+ifeq ($(CI),true)
+WERROR ?= 1
+endif
+
+ifeq ($(SANITIZE),1)
+BUILD    ?= build/asan
+OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+LDSAN    := -fsanitize=address,undefined
+else
+BUILD    ?= build/release
+OPT      := -O2 -g
+LDSAN    :=
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+# CUDA: the backend arrives with its own issue; detection lives here now so
+# it slots in. auto = build it when nvcc is found.
+CUDA      ?= auto
+CUDA_HOME ?= /usr/local/cuda
+NVCC      := $(wildcard $(CUDA_HOME)/bin/nvcc)
+ifeq ($(CUDA),1)
+ifeq ($(NVCC),)
+$(error CUDA=1 but no nvcc at $(CUDA_HOME)/bin/nvcc)
+endif
+HAVE_CUDA := 1
+else ifeq ($(CUDA),auto)
+HAVE_CUDA := $(if $(NVCC),1,0)
+else
+HAVE_CUDA := 0
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags fftw3f samplerate sndfile 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs fftw3f samplerate sndfile 2>/dev/null)
+
+# -ffp-contract=off: no FMA contraction, so results do not depend on what
+# the compiler chose to fuse (determinism across builds of one source).
+CFLAGS   ?=
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) -ffp-contract=off -fPIC $(WARN) \
+             -Idsp -Iconf -Itests/common -I/usr/include/iniparser $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_DSP = -lfftw3f_threads -lfftw3f -lm -lpthread
+LDLIBS_ALL = $(LDLIBS_DSP) $(PKG_LIBS) -liniparser
+
+DSP_SRC  := $(sort $(wildcard dsp/*.c))
+CONF_SRC := $(sort $(wildcard conf/*.c))
+DSP_OBJ  := $(DSP_SRC:%.c=$(BUILD)/%.o)
+CONF_OBJ := $(CONF_SRC:%.c=$(BUILD)/%.o)
+LIBDSP   := $(BUILD)/libspecmorph.a
+LIBCONF  := $(BUILD)/libsmconf.a
+
+TOOLS    := $(BUILD)/specmorph-render $(BUILD)/sm-gen $(BUILD)/sm-wavcmp \
+            $(BUILD)/sm-docgen
+
+UNIT_SRC  := $(sort $(wildcard tests/dsp/test_*.c tests/conf/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
+SHELL_TESTS := $(sort $(wildcard tests/tools/test_*.sh))
+
+.PHONY: all deps deps-bench check check-unit demo bench install uninstall \
+        clean docs docs-check config
+
+all: $(LIBDSP) $(LIBCONF) $(TOOLS)
+
+config:
+	@echo "CC=$(CC) BUILD=$(BUILD) SANITIZE=$(SANITIZE) WERROR=$(WERROR)"
+	@echo "CUDA=$(CUDA) nvcc=$(if $(NVCC),$(NVCC),none) build-cuda=$(HAVE_CUDA)"
+
+deps:
+	@sh tools/deps.sh $(DEPS_BUILD)
+
+deps-bench:
+	@sh tools/deps.sh $(DEPS_BUILD) $(DEPS_BENCH)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBDSP): $(DSP_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBCONF): $(CONF_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/specmorph-render: $(BUILD)/tools/render.o $(BUILD)/tools/audiofile.o \
+                           $(LIBCONF) $(LIBDSP)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/sm-gen: $(BUILD)/tools/gen.o
+	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/sm-docgen: $(BUILD)/tools/docgen.o $(LIBCONF) $(LIBDSP)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/sm-wavcmp: $(BUILD)/tools/wavcmp.o
+	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) -lm
+
+$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
+                  $(BUILD)/tests/common/testutil.o $(LIBCONF) $(LIBDSP)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL) -lfftw3 -lcmocka
+
+# The unit tests run under SANITIZE=1 in CI too; shell tests need the tools.
+check-unit: deps $(UNIT_BIN)
+	@sh tests/run.sh $(UNIT_BIN)
+
+check: deps all $(UNIT_BIN) docs-check
+	@SM_BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(SHELL_TESTS)
+
+# Generated documentation: the README's parameter reference and the
+# example INI come from dsp/params.def through sm-docgen.
+docs: $(BUILD)/sm-docgen
+	@sh tools/gendocs.sh $(BUILD)
+
+docs-check: $(BUILD)/sm-docgen
+	@sh tools/gendocs.sh $(BUILD) --check
+
+demo: deps all
+	@sh tools/demo.sh $(BUILD)
+
+bench: deps-bench all
+	@sh tools/bench.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
+	install -m 755 $(BUILD)/specmorph-render $(DESTDIR)$(BINDIR)/
+	install -m 644 conf/specmorphd.ini $(DESTDIR)$(DATADIR)/specmorphd.ini.example
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/specmorph-render
+	rm -f $(DESTDIR)$(DATADIR)/specmorphd.ini.example
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,368 @@
+/* ini.c: strict INI loading on top of iniparser, line numbers for
+ * messages, atomic saving; see ini.h. */
+#include "ini.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <iniparser.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* iniparser reports syntax errors through a process-wide printf-like
+ * hook without a user pointer; this buffer is per thread. */
+static _Thread_local char ini_syntax_msg[512];
+
+static int capture_error(const char *fmt, ...)
+{
+    size_t used = strlen(ini_syntax_msg);
+    if (used >= sizeof ini_syntax_msg - 1)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(ini_syntax_msg + used, sizeof ini_syntax_msg - used,
+                      fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static void report(sm_conf_report_fn fn, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void report(sm_conf_report_fn fn, void *ctx, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (fn)
+        fn(ctx, line);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    return s;
+}
+
+/* Line of "key" in "[section]" (first occurrence), or of the section
+ * header when key is NULL; 0 when not found. */
+static int find_line(const char *path, const char *section, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char buf[1024], sec[256] = "";
+    int lineno = 0, found = 0;
+    while (!found && fgets(buf, sizeof buf, f)) {
+        lineno++;
+        char *s = trim(buf);
+        if (*s == '[') {
+            char *e = strchr(s, ']');
+            if (e) {
+                *e = 0;
+                snprintf(sec, sizeof sec, "%s", trim(s + 1));
+                if (!key && strcasecmp(sec, section) == 0)
+                    found = lineno;
+            }
+            continue;
+        }
+        if (!key || *s == ';' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq)
+            continue;
+        *eq = 0;
+        if (strcasecmp(sec, section) == 0 && strcasecmp(trim(s), key) == 0)
+            found = lineno;
+    }
+    fclose(f);
+    return found;
+}
+
+static int section_known(const char *sec)
+{
+    for (int i = 0; i < SM_P_COUNT; i++)
+        if (strcasecmp(sm_param_get_info((sm_param)i)->section, sec) == 0)
+            return 1;
+    return 0;
+}
+
+int sm_conf_load(const char *path, sm_config *cfg, sm_conf_report_fn fn,
+                 void *ctx)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        report(fn, ctx, "%s: cannot read: %s", path, strerror(errno));
+        return 1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        report(fn, ctx, "%s: not a regular file", path);
+        return 1;
+    }
+    FILE *probe = fopen(path, "r");
+    if (!probe) {
+        report(fn, ctx, "%s: cannot read: %s", path, strerror(errno));
+        return 1;
+    }
+    fclose(probe);
+
+    ini_syntax_msg[0] = 0;
+    iniparser_set_error_callback(capture_error);
+    dictionary *d = iniparser_load(path);
+    iniparser_set_error_callback(NULL);
+    if (!d) {
+        /* "iniparser: syntax error in FILE (LINE):\n-> TEXT" */
+        int line = 0;
+        char *p = strrchr(ini_syntax_msg, '(');
+        if (p)
+            line = atoi(p + 1);
+        char *arrow = strstr(ini_syntax_msg, "-> ");
+        char text[256] = "";
+        if (arrow)
+            snprintf(text, sizeof text, "%s", trim(arrow + 3));
+        if (line > 0)
+            report(fn, ctx, "%s:%d: syntax error: '%s' (expected [section] "
+                            "or key = value)", path, line, text);
+        else
+            report(fn, ctx, "%s: cannot parse as INI", path);
+        return 1;
+    }
+
+    sm_config next = *cfg;
+    int problems = 0;
+    int nsec = iniparser_getnsec(d);
+    for (int s = 0; s < nsec; s++) {
+        const char *sec = iniparser_getsecname(d, s);
+        if (!section_known(sec)) {
+            /* Suggest from the section names via a full-name match. */
+            char probe_name[300];
+            snprintf(probe_name, sizeof probe_name, "%s.x", sec);
+            const char *sug = sm_param_suggest(probe_name);
+            char sugsec[64] = "";
+            if (sug) {
+                snprintf(sugsec, sizeof sugsec, "%s", sug);
+                char *dot = strchr(sugsec, '.');
+                if (dot)
+                    *dot = 0;
+            }
+            report(fn, ctx, "%s:%d: [%s]: unknown section%s%s%s", path,
+                   find_line(path, sec, NULL), sec,
+                   *sugsec ? " (did you mean [" : "", sugsec,
+                   *sugsec ? "]?)" : "");
+            problems++;
+            continue;
+        }
+        int nkeys = iniparser_getsecnkeys(d, sec);
+        if (nkeys <= 0)
+            continue;
+        const char **keys = calloc((size_t)nkeys, sizeof *keys);
+        if (!keys) {
+            report(fn, ctx, "%s: out of memory", path);
+            problems++;
+            break;
+        }
+        iniparser_getseckeys(d, sec, keys);
+        for (int k = 0; k < nkeys; k++) {
+            /* iniparser names keys "section:key". */
+            const char *colon = strchr(keys[k], ':');
+            const char *key = colon ? colon + 1 : keys[k];
+            char name[300];
+            snprintf(name, sizeof name, "%s.%s", sec, key);
+            int line = find_line(path, sec, key);
+            int id = sm_param_find(name);
+            if (id < 0) {
+                const char *sug = sm_param_suggest(name);
+                report(fn, ctx, "%s:%d: %s: unknown key%s%s%s", path, line,
+                       name, sug ? " (did you mean " : "", sug ? sug : "",
+                       sug ? "?)" : "");
+                problems++;
+                continue;
+            }
+            const char *val = iniparser_getstring(d, keys[k], NULL);
+            char why[256];
+            float v;
+            if (sm_param_parse((sm_param)id, val ? val : "", &v, why,
+                               sizeof why) != SM_OK) {
+                report(fn, ctx, "%s:%d: %s", path, line, why);
+                problems++;
+                continue;
+            }
+            next.values[id] = v;
+        }
+        free(keys);
+    }
+    iniparser_freedict(d);
+    if (problems == 0) {
+        char why[256];
+        if (sm_config_check(&next, why, sizeof why) != SM_OK) {
+            /* The reason starts with the key at fault: point at its line
+             * when the file sets it. */
+            char name[128];
+            int line = 0;
+            size_t n = strcspn(why, ":");
+            if (n < sizeof name) {
+                memcpy(name, why, n);
+                name[n] = 0;
+                int id = sm_param_find(name);
+                if (id >= 0) {
+                    const sm_param_info *in = sm_param_get_info((sm_param)id);
+                    line = find_line(path, in->section, in->key);
+                }
+            }
+            if (line > 0)
+                report(fn, ctx, "%s:%d: %s", path, line, why);
+            else
+                report(fn, ctx, "%s: %s", path, why);
+            problems++;
+        }
+    }
+    if (problems == 0)
+        *cfg = next;
+    return problems;
+}
+
+sm_error sm_conf_set_kv(sm_config *cfg, const char *assignment, char *why,
+                        size_t why_len)
+{
+    const char *eq = assignment ? strchr(assignment, '=') : NULL;
+    if (!eq) {
+        snprintf(why, why_len, "'%s': expected section.key=value",
+                 assignment ? assignment : "");
+        return SM_ERR_PARSE;
+    }
+    char name[256];
+    size_t n = (size_t)(eq - assignment);
+    if (n >= sizeof name)
+        n = sizeof name - 1;
+    memcpy(name, assignment, n);
+    name[n] = 0;
+    char *key = trim(name);
+    int id = sm_param_find(key);
+    if (id < 0) {
+        const char *sug = sm_param_suggest(key);
+        snprintf(why, why_len, "%s: unknown key%s%s%s", key,
+                 sug ? " (did you mean " : "", sug ? sug : "",
+                 sug ? "?)" : "");
+        return SM_ERR_PARAM;
+    }
+    float v;
+    sm_error e = sm_param_parse((sm_param)id, eq + 1, &v, why, why_len);
+    if (e == SM_OK)
+        cfg->values[id] = v;
+    return e;
+}
+
+static void wrap_comment(FILE *f, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = strlen(p);
+        if (n > 74) {
+            n = 74;
+            while (n > 20 && p[n] != ' ')
+                n--;
+        }
+        fprintf(f, "; %.*s\n", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+void sm_conf_write_ini(FILE *f, const sm_config *cfg, int with_help)
+{
+    const char *last = "";
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        const sm_param_info *in = sm_param_get_info((sm_param)i);
+        if (strcmp(in->section, last) != 0) {
+            fprintf(f, "%s[%s]\n", *last ? "\n" : "", in->section);
+            last = in->section;
+        }
+        char val[64], def[64];
+        sm_param_format((sm_param)i, cfg->values[i], val, sizeof val);
+        if (with_help) {
+            sm_param_format((sm_param)i, in->def, def, sizeof def);
+            wrap_comment(f, in->help);
+            if (in->type == SM_T_ENUM) {
+                fprintf(f, "; one of:");
+                for (int c = 0; c <= (int)in->max; c++)
+                    fprintf(f, " %s", sm_param_choice_name((sm_param)i, c));
+                fprintf(f, "; default %s\n", def);
+            } else {
+                fprintf(f, "; %g to %g%s%s; default %s%s\n", in->min, in->max,
+                        *in->unit ? " " : "", in->unit, def,
+                        (in->flags & SM_PF_RATE) ? " at 48 kHz" : "");
+            }
+        }
+        fprintf(f, "%s = %s\n", in->key, val);
+    }
+}
+
+int sm_conf_save(const char *path, const sm_config *cfg, char *why,
+                 size_t why_len)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    char *dircopy = strdup(path);
+    int fd = -1, rc = -1;
+    FILE *f = NULL;
+    if (!tmp || !dircopy) {
+        snprintf(why, why_len, "%s: out of memory", path);
+        goto out;
+    }
+    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(why, why_len, "%s: cannot create temporary file: %s", path,
+                 strerror(errno));
+        goto out;
+    }
+    f = fdopen(fd, "w");
+    if (!f) {
+        snprintf(why, why_len, "%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    fprintf(f, "; specmorphd configuration (saved by specmorph " SM_VERSION
+               ")\n\n");
+    sm_conf_write_ini(f, cfg, 0);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
+        snprintf(why, why_len, "%s: write failed: %s", path, strerror(errno));
+        fclose(f);
+        unlink(tmp);
+        goto out;
+    }
+    fchmod(fileno(f), 0644);
+    if (fclose(f) != 0) {
+        snprintf(why, why_len, "%s: write failed: %s", path, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        snprintf(why, why_len, "%s: rename failed: %s", path,
+                 strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    rc = 0;
+out:
+    free(tmp);
+    free(dircopy);
+    return rc;
+}

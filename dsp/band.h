@@ -1,0 +1,46 @@
+/* band.h: one band of the engine: streaming STFT of both inputs, the
+ * per-frame merge and overlap-add synthesis into stereo, behind a FIFO
+ * that delays the band so all bands line up.
+ *
+ * Timing: a frame runs when the hop's last input sample is pushed, and
+ * the hop samples it completes can be pulled at once, so the band's own
+ * latency is window - 1 samples (plus the extra alignment delay).
+ */
+#ifndef SM_BAND_H
+#define SM_BAND_H
+
+#include "specmorph.h"
+#include <stddef.h>
+
+typedef struct sm_band sm_band;
+
+/* Live values a band reads at each frame (already validated). */
+typedef struct sm_band_targets {
+    float pos, k, width, wiener_ms;
+    int mask_type;
+} sm_band_targets;
+
+/* NRT only. extra_delay_samples pads the band's output. */
+sm_band *sm_band_new(int window, int hop, int extra_delay_samples,
+                     double fs_hz, const sm_band_targets *init,
+                     sm_error *err);
+void sm_band_free(sm_band *b);
+void sm_band_reset(sm_band *b, const sm_band_targets *init);
+
+/* Samples that may be pushed before the next frame runs (>= 1). RT-safe. */
+size_t sm_band_room(const sm_band *b);
+
+/* Pushes n <= sm_band_room() samples of both inputs; runs the frame when
+ * the hop completes, reading targets at that hop boundary. Returns 1 when
+ * a frame ran. RT-safe. */
+int sm_band_push(sm_band *b, const float *a, const float *bb, size_t n,
+                 const sm_band_targets *t);
+
+/* Pulls n samples of output into l and r (add = 0: overwrite, 1: add).
+ * Always possible for the n just pushed. RT-safe. */
+void sm_band_pull(sm_band *b, float *l, float *r, size_t n, int add);
+
+/* window - 1 + extra delay. any thread. */
+int sm_band_latency(const sm_band *b);
+
+#endif

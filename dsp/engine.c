@@ -1,0 +1,342 @@
+/* engine.c: the engine object: input guards, crossover, bands, output
+ * gain and limiter, the live-parameter path and telemetry.
+ *
+ * A call to sm_engine_process is cut into chunks that end exactly on the
+ * next hop boundary of any band, so every frame sees the same samples and
+ * every parameter change lands on the same sample whatever the host block
+ * size: output is bit-identical across block sizes.
+ */
+#include "specmorph.h"
+
+#include "band.h"
+#include "fpu.h"
+#include "limiter.h"
+#include "pqueue.h"
+#include "stft.h"
+#include "xover.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Inputs beyond this are clamped: float audio is nominally +-1, and the
+ * bound keeps every power in the spectra finite. */
+#define SM_INPUT_LIMIT 1000.0f
+#define SM_LIMITER_LOOKAHEAD_MS 1.0
+#define SM_LIMITER_RELEASE_MS 60.0
+
+struct sm_engine {
+    sm_config cfg;
+    int nbands;
+    sm_band *band[3];
+    sm_xover xo;
+    sm_limiter lim;
+    int latency;
+    size_t chunk_max;
+    float *sa, *sb;       /* sanitised inputs, chunk_max */
+    float *split[2][3];   /* crossover outputs, chunk_max */
+    float *mix_l, *mix_r; /* band sum, chunk_max */
+    float gain_cur, gain_tgt, gain_coef;
+    float target[SM_P_COUNT]; /* consumer side: values in force */
+    sm_pqueue q;
+    _Atomic float shown[SM_P_COUNT]; /* producer side: last accepted */
+    /* telemetry, written by the process thread only */
+    atomic_ullong st_samples, st_frames, st_nonfinite, st_limited,
+        st_changes, st_queue_full;
+    _Atomic float st_min_gain, st_peak;
+};
+
+static float db_to_lin(float db) { return powf(10.0f, db / 20.0f); }
+
+static sm_band_targets band_targets(const float *v)
+{
+    sm_band_targets t = {
+        .pos = v[SM_P_MORPH_POSITION],
+        .k = v[SM_P_MASK_K],
+        .width = v[SM_P_OUTPUT_WIDTH],
+        .wiener_ms = v[SM_P_MASK_WIENER_MS],
+        .mask_type = (int)v[SM_P_MASK_TYPE],
+    };
+    return t;
+}
+
+void sm_engine_free(sm_engine *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; i < 3; i++)
+        sm_band_free(e->band[i]);
+    sm_limiter_free(&e->lim);
+    sm_stft_free_buf(e->sa);
+    sm_stft_free_buf(e->sb);
+    for (int c = 0; c < 2; c++)
+        for (int b = 0; b < 3; b++)
+            sm_stft_free_buf(e->split[c][b]);
+    sm_stft_free_buf(e->mix_l);
+    sm_stft_free_buf(e->mix_r);
+    free(e);
+}
+
+sm_engine *sm_engine_new(const sm_config *cfg, sm_error *err)
+{
+    sm_error e = sm_config_check(cfg, NULL, 0);
+    sm_engine *en = NULL;
+    if (e != SM_OK)
+        goto fail;
+    e = SM_ERR_NOMEM;
+    en = calloc(1, sizeof *en);
+    if (!en)
+        goto fail;
+    en->cfg = *cfg;
+    const float *v = cfg->values;
+    const double fs = cfg->sample_rate_hz;
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        en->target[i] = v[i];
+        atomic_init(&en->shown[i], v[i]);
+    }
+    sm_pqueue_init(&en->q);
+
+    int win[3], hop[3];
+    en->nbands = (int)v[SM_P_BANDS_COUNT];
+    if (en->nbands == 1) {
+        win[0] = (int)v[SM_P_BANDS_SINGLE_WINDOW];
+        hop[0] = (int)v[SM_P_BANDS_SINGLE_HOP];
+    } else {
+        win[0] = (int)v[SM_P_BANDS_LF_WINDOW];
+        hop[0] = (int)v[SM_P_BANDS_LF_HOP];
+        win[1] = (int)v[SM_P_BANDS_MF_WINDOW];
+        hop[1] = (int)v[SM_P_BANDS_MF_HOP];
+        win[2] = (int)v[SM_P_BANDS_HF_WINDOW];
+        hop[2] = (int)v[SM_P_BANDS_HF_HOP];
+    }
+    int lmax = 0;
+    size_t hmax = 0;
+    for (int b = 0; b < en->nbands; b++) {
+        if (win[b] - 1 > lmax)
+            lmax = win[b] - 1;
+        if ((size_t)hop[b] > hmax)
+            hmax = (size_t)hop[b];
+    }
+    sm_band_targets bt = band_targets(v);
+    for (int b = 0; b < en->nbands; b++) {
+        en->band[b] = sm_band_new(win[b], hop[b], lmax - (win[b] - 1), fs, &bt,
+                                  &e);
+        if (!en->band[b])
+            goto fail;
+    }
+    e = SM_ERR_NOMEM;
+    if (sm_limiter_init(&en->lim, fs, SM_LIMITER_LOOKAHEAD_MS,
+                        SM_LIMITER_RELEASE_MS, v[SM_P_OUTPUT_CEILING_DB]) != 0)
+        goto fail;
+    sm_xover_init(&en->xo, fs, v[SM_P_BANDS_XOVER_LO_HZ],
+                  v[SM_P_BANDS_XOVER_HI_HZ],
+                  sm_param_get_info(SM_P_BANDS_XOVER_LO_HZ)->smooth_ms);
+
+    en->chunk_max = hmax;
+    en->sa = sm_stft_alloc_real(hmax);
+    en->sb = sm_stft_alloc_real(hmax);
+    en->mix_l = sm_stft_alloc_real(hmax);
+    en->mix_r = sm_stft_alloc_real(hmax);
+    if (!en->sa || !en->sb || !en->mix_l || !en->mix_r)
+        goto fail;
+    if (en->nbands == 3)
+        for (int c = 0; c < 2; c++)
+            for (int b = 0; b < 3; b++)
+                if (!(en->split[c][b] = sm_stft_alloc_real(hmax)))
+                    goto fail;
+
+    float gsm = sm_param_get_info(SM_P_OUTPUT_GAIN_DB)->smooth_ms;
+    en->gain_coef = (float)(1.0 - exp(-1.0 / (fs * gsm * 1e-3)));
+    en->gain_cur = en->gain_tgt = db_to_lin(v[SM_P_OUTPUT_GAIN_DB]);
+    en->latency = lmax + sm_limiter_latency(&en->lim);
+    atomic_init(&en->st_min_gain, 1.0f);
+    atomic_init(&en->st_peak, 0.0f);
+    return en;
+fail:
+    sm_engine_free(en);
+    if (err)
+        *err = e;
+    return NULL;
+}
+
+int sm_engine_latency(const sm_engine *e) { return e ? e->latency : 0; }
+
+void sm_engine_reset(sm_engine *e)
+{
+    sm_band_targets bt = band_targets(e->target);
+    for (int b = 0; b < e->nbands; b++)
+        sm_band_reset(e->band[b], &bt);
+    sm_xover_reset(&e->xo);
+    sm_limiter_reset(&e->lim);
+    e->gain_cur = e->gain_tgt;
+}
+
+sm_error sm_engine_set(sm_engine *e, sm_param id, float value)
+{
+    if (!e)
+        return SM_ERR_NULL;
+    sm_error err = sm_param_check(id, value, NULL, 0);
+    if (err != SM_OK)
+        return err;
+    if (sm_param_get_info(id)->flags & SM_PF_REBUILD)
+        return SM_ERR_NEEDS_REBUILD;
+    if (e->nbands == 3 &&
+        (id == SM_P_BANDS_XOVER_LO_HZ || id == SM_P_BANDS_XOVER_HI_HZ)) {
+        sm_config c = sm_engine_config(e);
+        c.values[id] = value;
+        if (sm_config_check(&c, NULL, 0) != SM_OK)
+            return SM_ERR_CONFIG;
+    }
+    if (sm_pqueue_push(&e->q, (int)id, value) != 0) {
+        atomic_fetch_add_explicit(&e->st_queue_full, 1, memory_order_relaxed);
+        return SM_ERR_QUEUE_FULL;
+    }
+    atomic_store_explicit(&e->shown[id], value, memory_order_relaxed);
+    return SM_OK;
+}
+
+float sm_engine_get(const sm_engine *e, sm_param id)
+{
+    if (!e || (int)id < 0 || id >= SM_P_COUNT)
+        return NAN;
+    return atomic_load_explicit(&((sm_engine *)e)->shown[id],
+                                memory_order_relaxed);
+}
+
+sm_config sm_engine_config(const sm_engine *e)
+{
+    sm_config c = e->cfg;
+    for (int i = 0; i < SM_P_COUNT; i++)
+        c.values[i] = sm_engine_get(e, (sm_param)i);
+    return c;
+}
+
+/* Consumer side of the queue; runs at the start of each process call. */
+static void apply_changes(sm_engine *e)
+{
+    int id;
+    float v;
+    unsigned long long n = 0;
+    while (sm_pqueue_pop(&e->q, &id, &v)) {
+        e->target[id] = v;
+        n++;
+        switch (id) {
+        case SM_P_OUTPUT_GAIN_DB:
+            e->gain_tgt = db_to_lin(v);
+            break;
+        case SM_P_OUTPUT_CEILING_DB:
+            sm_limiter_set_ceiling(&e->lim, v);
+            break;
+        case SM_P_BANDS_XOVER_LO_HZ:
+        case SM_P_BANDS_XOVER_HI_HZ: {
+            /* Two producers may race past the pair check; keep the
+             * order here so the filters never see hi below lo. */
+            float lo = e->target[SM_P_BANDS_XOVER_LO_HZ];
+            float hi = e->target[SM_P_BANDS_XOVER_HI_HZ];
+            if (hi < 1.5f * lo)
+                hi = 1.5f * lo;
+            sm_xover_set(&e->xo, lo, hi);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (n)
+        atomic_fetch_add_explicit(&e->st_changes, n, memory_order_relaxed);
+}
+
+/* Copies a chunk of input, replacing non-finite samples by silence and
+ * clamping absurd ones; returns how many were non-finite. */
+static size_t sanitise(const float *in, float *out, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float x = in[i];
+        if (!isfinite(x)) {
+            x = 0.0f;
+            bad++;
+        }
+        out[i] = fminf(fmaxf(x, -SM_INPUT_LIMIT), SM_INPUT_LIMIT);
+    }
+    return bad;
+}
+
+void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
+                       float *out_l, float *out_r, size_t n)
+{
+    sm_fpu_state fpu = sm_fpu_enter();
+    apply_changes(e);
+    const sm_band_targets bt = band_targets(e->target);
+    unsigned long long frames = 0, bad = 0;
+    float peak = atomic_load_explicit(&e->st_peak, memory_order_relaxed);
+    size_t done = 0;
+    while (done < n) {
+        size_t c = n - done;
+        if (c > e->chunk_max)
+            c = e->chunk_max;
+        for (int b = 0; b < e->nbands; b++) {
+            size_t room = sm_band_room(e->band[b]);
+            if (room < c)
+                c = room;
+        }
+        bad += sanitise(in_a + done, e->sa, c);
+        bad += sanitise(in_b + done, e->sb, c);
+        if (e->nbands == 3) {
+            sm_xover_process(&e->xo, e->sa, e->sb,
+                             (float *const(*)[3])e->split, c);
+            for (int b = 0; b < 3; b++)
+                frames += (unsigned)sm_band_push(e->band[b], e->split[0][b],
+                                                 e->split[1][b], c, &bt);
+        } else {
+            frames += (unsigned)sm_band_push(e->band[0], e->sa, e->sb, c, &bt);
+        }
+        for (int b = 0; b < e->nbands; b++)
+            sm_band_pull(e->band[b], e->mix_l, e->mix_r, c, b > 0);
+
+        /* Output gain, smoothed per sample so it is block-size free. */
+        float g = e->gain_cur;
+        const float gt = e->gain_tgt, gc = e->gain_coef;
+        for (size_t i = 0; i < c; i++) {
+            g = fabsf(gt - g) <= 1e-7f * gt ? gt : g + (gt - g) * gc;
+            e->mix_l[i] *= g;
+            e->mix_r[i] *= g;
+        }
+        e->gain_cur = g;
+        sm_limiter_process(&e->lim, e->mix_l, e->mix_r, c);
+        for (size_t i = 0; i < c; i++) {
+            float l = e->mix_l[i], r = e->mix_r[i];
+            peak = fmaxf(peak, fmaxf(fabsf(l), fabsf(r)));
+            out_l[done + i] = l;
+            out_r[done + i] = r;
+        }
+        done += c;
+    }
+    atomic_fetch_add_explicit(&e->st_samples, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&e->st_frames, frames, memory_order_relaxed);
+    if (bad)
+        atomic_fetch_add_explicit(&e->st_nonfinite, bad,
+                                  memory_order_relaxed);
+    atomic_store_explicit(&e->st_limited, e->lim.limited,
+                          memory_order_relaxed);
+    atomic_store_explicit(&e->st_min_gain, e->lim.min_gain,
+                          memory_order_relaxed);
+    atomic_store_explicit(&e->st_peak, peak, memory_order_relaxed);
+    sm_fpu_leave(fpu);
+}
+
+void sm_engine_get_stats(const sm_engine *e, sm_engine_stats *st)
+{
+    sm_engine *m = (sm_engine *)e;
+    st->samples = atomic_load(&m->st_samples);
+    st->frames = atomic_load(&m->st_frames);
+    st->nonfinite_in = atomic_load(&m->st_nonfinite);
+    st->limited = atomic_load(&m->st_limited);
+    st->param_changes = atomic_load(&m->st_changes);
+    st->queue_full = atomic_load(&m->st_queue_full);
+    float mg = atomic_load(&m->st_min_gain);
+    st->max_reduction_db = mg < 1.0f ? -20.0f * log10f(mg) : 0.0f;
+    float pk = atomic_load(&m->st_peak);
+    st->peak_out_dbfs = pk > 0.0f ? 20.0f * log10f(pk) : -INFINITY;
+}

@@ -1,0 +1,188 @@
+/* specmorph.h: the public API of the specmorph engine library (libspecmorph).
+ *
+ * Two mono sources in, one stereo merge out. The engine knows no JACK, OSC,
+ * files or GPU: every front end (daemon, renderer, image tool) drives it
+ * through these calls. Shape follows libsamplerate: an opaque object, a
+ * constructor that reports an error code, sm_strerror() for the text.
+ *
+ * Thread classes used below:
+ *   RT-safe    no allocation, no locks, no system calls; bounded time.
+ *   NRT only   may allocate or plan FFTs; never call from an audio thread.
+ *   any thread lock-free; may be called concurrently with process.
+ */
+#ifndef SPECMORPH_H
+#define SPECMORPH_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SM_VERSION "0.1.0"
+
+/* ---- errors ---------------------------------------------------------- */
+
+typedef enum sm_error {
+    SM_OK = 0,
+    SM_ERR_NOMEM,         /* allocation failed */
+    SM_ERR_RATE,          /* sample rate outside 8000..384000 Hz */
+    SM_ERR_PARAM,         /* unknown parameter id or name */
+    SM_ERR_RANGE,         /* value outside the parameter's range */
+    SM_ERR_NOT_FINITE,    /* NaN or Inf given as a value */
+    SM_ERR_PARSE,         /* text is not a value of the parameter's type */
+    SM_ERR_CONFIG,        /* values are each valid but not together */
+    SM_ERR_FFT,           /* FFTW could not make a plan */
+    SM_ERR_QUEUE_FULL,    /* too many changes pending; retry next period */
+    SM_ERR_NEEDS_REBUILD, /* structural parameter: build a new engine */
+    SM_ERR_NULL,          /* a required pointer was NULL */
+    SM_ERR__COUNT
+} sm_error;
+
+/* Text for an error code. any thread. */
+const char *sm_strerror(sm_error err);
+
+/* ---- parameters (generated from params.def) -------------------------- */
+
+typedef enum sm_param {
+#define X(id, sec, key, type, mn, mx, def, unit, sm, fl, ch, help) SM_P_##id,
+#include "params.def"
+#undef X
+    SM_P_COUNT
+} sm_param;
+
+typedef enum sm_ptype { SM_T_FLOAT, SM_T_INT, SM_T_ENUM } sm_ptype;
+
+enum {
+    SM_PF_LIVE = 1u << 0,    /* may change while the engine runs */
+    SM_PF_REBUILD = 1u << 1, /* needs a new engine */
+    SM_PF_RATE = 1u << 2     /* default scales with the sample rate */
+};
+
+/* Enum values of the SM_T_ENUM parameters, in table order. */
+enum { SM_MASK_SOFTMAX = 0, SM_MASK_WIENER = 1, SM_MASK_PSF = 2 };
+enum { SM_PHASE_MIX = 0 };
+
+typedef struct sm_param_info {
+    const char *section;  /* INI section, OSC path component */
+    const char *key;      /* INI key, OSC path component */
+    const char *name;     /* "section.key" */
+    sm_ptype type;
+    float min, max, def;  /* def is the 48 kHz default */
+    const char *unit;     /* "" when none */
+    float smooth_ms;      /* live-change smoothing time constant */
+    unsigned flags;       /* SM_PF_* */
+    const char *choices;  /* SM_T_ENUM: names separated by '\0', max + 1 of
+                             them; use sm_param_choice_name() */
+    const char *help;
+} sm_param_info;
+
+/* Row of the table, or NULL for an id out of range. any thread. */
+const sm_param_info *sm_param_get_info(sm_param id);
+
+/* Id of "section.key" (case-insensitive), or -1. any thread. */
+int sm_param_find(const char *name);
+
+/* Closest "section.key" to a misspelt name (edit distance), or NULL when
+ * nothing is reasonably close. any thread. */
+const char *sm_param_suggest(const char *name);
+
+/* Parses text as a value of parameter id: numbers for FLOAT/INT (the
+ * whole string, finite, integral for INT), a choice name or index for
+ * ENUM. Range is checked. On failure, why (if not NULL) receives a
+ * one-line reason naming the allowed values. any thread. */
+sm_error sm_param_parse(sm_param id, const char *text, float *value,
+                        char *why, size_t why_len);
+
+/* Checks a numeric value against type and range, with a reason as above.
+ * any thread. */
+sm_error sm_param_check(sm_param id, float value, char *why, size_t why_len);
+
+/* Writes the value as text (enum names for ENUM). Returns the length it
+ * needed, like snprintf. any thread. */
+int sm_param_format(sm_param id, float value, char *buf, size_t len);
+
+/* Name of choice index for an ENUM parameter, or NULL. any thread. */
+const char *sm_param_choice_name(sm_param id, int index);
+
+/* ---- configuration ---------------------------------------------------- */
+
+typedef struct sm_config {
+    int sample_rate_hz;
+    float values[SM_P_COUNT];
+} sm_config;
+
+/* Defaults for a sample rate: window and hop sizes scale from their 48 kHz
+ * values to the nearest power of two. any thread. */
+sm_config sm_config_default(int sample_rate_hz);
+
+/* Sets one value with type and range checks. any thread. */
+sm_error sm_config_set(sm_config *cfg, sm_param id, float value);
+
+/* Checks the values together (hop against window, crossover order, band
+ * count, rate). why receives a one-line reason. any thread. */
+sm_error sm_config_check(const sm_config *cfg, char *why, size_t why_len);
+
+/* ---- engine ---------------------------------------------------------- */
+
+typedef struct sm_engine sm_engine;
+
+/* Builds an engine: allocates every buffer and makes every FFT plan
+ * (FFTW_ESTIMATE, so output is deterministic). Returns NULL and sets *err
+ * on failure. Two engines may live in one process. NRT only. */
+sm_engine *sm_engine_new(const sm_config *cfg, sm_error *err);
+
+/* Frees everything. NRT only. */
+void sm_engine_free(sm_engine *e);
+
+/* Processes n samples of each input into out_l and out_r. Any n, any split
+ * of a stream into calls: the output is bit-identical whatever the block
+ * sizes. Inputs may alias outputs. Non-finite input samples are replaced
+ * by silence and counted; denormals are flushed for the duration of the
+ * call. RT-safe. */
+void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
+                       float *out_l, float *out_r, size_t n);
+
+/* Queues a live parameter change; it takes effect at the next hop boundary
+ * of each band (with the parameter's smoothing). Returns SM_ERR_RANGE etc.
+ * for bad values, SM_ERR_NEEDS_REBUILD for structural parameters,
+ * SM_ERR_QUEUE_FULL when the engine has not consumed earlier changes yet.
+ * any thread (several producers allowed). */
+sm_error sm_engine_set(sm_engine *e, sm_param id, float value);
+
+/* Last value accepted by sm_engine_set (or the configured one). any
+ * thread. */
+float sm_engine_get(const sm_engine *e, sm_param id);
+
+/* The configuration the engine was built with, live changes applied.
+ * any thread (a snapshot; values are read atomically one by one). */
+sm_config sm_engine_config(const sm_engine *e);
+
+/* Exact latency in samples: an input impulse at sample 0 comes out at this
+ * sample (through the crossovers' allpass phase when bands.count = 3).
+ * any thread. */
+int sm_engine_latency(const sm_engine *e);
+
+/* Clears all signal state (as if new). Pending changes are kept. NRT only
+ * (not concurrently with process). */
+void sm_engine_reset(sm_engine *e);
+
+/* Counters and readings for reports and status. any thread (values are
+ * read without tearing but not as one snapshot). */
+typedef struct sm_engine_stats {
+    unsigned long long samples;        /* processed so far */
+    unsigned long long frames;         /* STFT frames over all bands */
+    unsigned long long nonfinite_in;   /* input samples replaced by 0 */
+    unsigned long long limited;        /* samples with gain reduction */
+    float max_reduction_db;            /* deepest limiter reduction (>= 0) */
+    float peak_out_dbfs;               /* highest sample peak out */
+    unsigned long long param_changes;  /* live changes applied */
+    unsigned long long queue_full;     /* sets refused: queue full */
+} sm_engine_stats;
+
+void sm_engine_get_stats(const sm_engine *e, sm_engine_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,34 @@
+/* testutil.h: small helpers shared by the unit tests: deterministic
+ * signals, error measures and running an engine over a whole buffer. */
+#ifndef SM_TESTUTIL_H
+#define SM_TESTUTIL_H
+
+#include "specmorph.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Deterministic white noise in [-amp, amp) (xorshift32). */
+void tu_noise(float *x, size_t n, float amp, uint32_t seed);
+
+/* Sum of sines (freqs in Hz, amps linear) at fs. */
+void tu_sines(float *x, size_t n, double fs, const double *freq_hz,
+              const double *amp, int count);
+
+/* 10*log10(sum (a-b)^2 / sum b^2); -inf-safe (returns -400 for 0). */
+double tu_err_db(const float *a, const float *b, size_t n);
+
+/* Energy sum x^2 in double. */
+double tu_energy(const float *x, size_t n);
+
+/* Runs a fresh engine built from cfg over a and b (n samples each) in
+ * blocks of `block` samples, feeding latency + n samples in total (zeros
+ * after the input), and returns l and r trimmed by the latency (n samples
+ * each, malloc'd). Fails the test on any error. */
+void tu_render(const sm_config *cfg, const float *a, const float *b,
+               size_t n, size_t block, float **l, float **r);
+
+/* malloc that fails the test instead of returning NULL. */
+float *tu_alloc(size_t n);
+
+#endif

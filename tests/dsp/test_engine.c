@@ -1,0 +1,570 @@
+/* test_engine.c: the engine end to end: perfect reconstruction, the 3-band
+ * allpass sum, masks with one source silent, anti-phase merging, block-size
+ * independence, latency, limiter ceiling, non-finite input, live
+ * parameters and independence of two engines. */
+#include "testutil.h"
+#include "xover.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define FS 48000
+
+static sm_config cfg_single(int window, int hop)
+{
+    sm_config c = sm_config_default(FS);
+    c.values[SM_P_BANDS_COUNT] = 1;
+    c.values[SM_P_BANDS_SINGLE_WINDOW] = (float)window;
+    c.values[SM_P_BANDS_SINGLE_HOP] = (float)hop;
+    c.values[SM_P_OUTPUT_WIDTH] = 0;
+    return c;
+}
+
+/* bands.count = 1, B silent: the output is A (after the latency) for
+ * every band's window/hop and every mask type. */
+static void test_perfect_reconstruction(void **state)
+{
+    (void)state;
+    static const int wh[][2] = {{4096, 1024}, {2048, 512}, {512, 128},
+                                {2048, 256}, {1024, 512}};
+    const size_t n = FS; /* 1 s */
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_noise(a, n, 0.25f, 7);
+    for (size_t k = 0; k < sizeof wh / sizeof wh[0]; k++) {
+        for (int m = 0; m < 3; m++) {
+            sm_config c = cfg_single(wh[k][0], wh[k][1]);
+            c.values[SM_P_MASK_TYPE] = (float)m;
+            float *l, *r;
+            tu_render(&c, a, b, n, 1000, &l, &r);
+            double e = tu_err_db(l, a, n);
+            if (e > -100.0)
+                fail_msg("window %d hop %d mask %d: error %.1f dB", wh[k][0],
+                         wh[k][1], m, e);
+            assert_memory_equal(l, r, n * sizeof(float));
+            free(l);
+            free(r);
+        }
+    }
+    free(a);
+    free(b);
+}
+
+/* Reference for the 3-band path: the crossover's band sum, which is the
+ * allpass AP_lo * AP_hi of the input. */
+static float *allpass_ref(const float *x, size_t n, double lo, double hi)
+{
+    sm_xover xo;
+    sm_xover_init(&xo, FS, lo, hi, 50.0);
+    float *out = tu_alloc(n), *z = tu_alloc(n);
+    float *bands[2][3];
+    for (int c = 0; c < 2; c++)
+        for (int b = 0; b < 3; b++)
+            bands[c][b] = tu_alloc(n);
+    sm_xover_process(&xo, x, z, (float *const(*)[3])bands, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = bands[0][0][i] + bands[0][1][i] + bands[0][2][i];
+    for (int c = 0; c < 2; c++)
+        for (int b = 0; b < 3; b++)
+            free(bands[c][b]);
+    free(z);
+    return out;
+}
+
+/* 3 bands, B silent: every band reconstructs perfectly, the bands are
+ * aligned, and the sum is the crossover allpass of A. */
+static void test_three_band_sum_is_allpass(void **state)
+{
+    (void)state;
+    const size_t n = FS;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_noise(a, n, 0.25f, 11);
+    float *ref = allpass_ref(a, n, 250, 4000);
+    for (int m = 0; m < 3; m++) {
+        sm_config c = sm_config_default(FS);
+        c.values[SM_P_OUTPUT_WIDTH] = 0;
+        c.values[SM_P_MASK_TYPE] = (float)m;
+        float *l, *r;
+        tu_render(&c, a, b, n, 512, &l, &r);
+        double e = tu_err_db(l, ref, n);
+        if (e > -100.0)
+            fail_msg("mask %d: 3-band error vs allpass %.1f dB", m, e);
+        free(l);
+        free(r);
+    }
+    free(ref);
+    free(a);
+    free(b);
+}
+
+/* The whole 3-band engine has a flat magnitude response: 0.01 dB from
+ * 20 Hz to 20 kHz, from its impulse response. */
+static void test_three_band_flat(void **state)
+{
+    (void)state;
+    const size_t n = 1u << 17;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    a[0] = 0.5f;
+    sm_config c = sm_config_default(FS);
+    c.values[SM_P_OUTPUT_WIDTH] = 0;
+    float *l, *r;
+    tu_render(&c, a, b, n, 4096, &l, &r);
+    double *t = fftw_alloc_real(n);
+    fftw_complex *f = fftw_alloc_complex(n / 2 + 1);
+    for (size_t i = 0; i < n; i++)
+        t[i] = l[i] / 0.5;
+    fftw_plan p = fftw_plan_dft_r2c_1d((int)n, t, f, FFTW_ESTIMATE);
+    fftw_execute(p);
+    double worst = 0.0, worst_hz = 0.0;
+    for (size_t k = 1; k <= n / 2; k++) {
+        double hz = (double)k * FS / (double)n;
+        if (hz < 20.0 || hz > 20000.0)
+            continue;
+        double db = 10.0 * log10(f[k][0] * f[k][0] + f[k][1] * f[k][1]);
+        if (fabs(db) > fabs(worst)) {
+            worst = db;
+            worst_hz = hz;
+        }
+    }
+    if (fabs(worst) > 0.01)
+        fail_msg("3-band response %.4f dB at %.1f Hz", worst, worst_hz);
+    fftw_destroy_plan(p);
+    fftw_free(t);
+    fftw_free(f);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+}
+
+/* With B silent every bin is A-dominant, so width pans A left: L is A,
+ * R is A attenuated by the width (balance law). */
+static void test_pan_of_lone_source(void **state)
+{
+    (void)state;
+    const size_t n = FS / 2;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_noise(a, n, 0.25f, 3);
+    sm_config c = cfg_single(2048, 512);
+    c.values[SM_P_OUTPUT_WIDTH] = 0.5f;
+    float *l, *r;
+    tu_render(&c, a, b, n, 700, &l, &r);
+    assert_true(tu_err_db(l, a, n) < -100.0);
+    for (size_t i = 0; i < n; i++)
+        a[i] *= 0.5f;
+    assert_true(tu_err_db(r, a, n) < -100.0);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+}
+
+/* x merged with -x at position 0.5 keeps its energy (within 1 dB) under
+ * every mask with mix phase, PSF included; the plain sum would be
+ * silence. */
+static void test_antiphase_keeps_energy(void **state)
+{
+    (void)state;
+    const size_t n = FS;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    double fr[3] = {220.0, 1330.0, 5000.0}, am[3] = {0.2, 0.1, 0.05};
+    tu_sines(a, n, FS, fr, am, 3);
+    float *nz = tu_alloc(n);
+    tu_noise(nz, n, 0.05f, 5);
+    for (size_t i = 0; i < n; i++) {
+        a[i] += nz[i];
+        b[i] = -a[i];
+    }
+    double ea = tu_energy(a + FS / 4, n / 2);
+    for (int bands = 1; bands <= 3; bands += 2) {
+        for (int m = 0; m < 3; m++) {
+            sm_config c = sm_config_default(FS);
+            c.values[SM_P_BANDS_COUNT] = (float)bands;
+            c.values[SM_P_MASK_TYPE] = (float)m;
+            c.values[SM_P_OUTPUT_WIDTH] = 0;
+            c.values[SM_P_MORPH_POSITION] = 0.5f;
+            float *l, *r;
+            tu_render(&c, a, b, n, 256, &l, &r);
+            double el = tu_energy(l + FS / 4, n / 2);
+            double db = 10.0 * log10(el / ea);
+            if (fabs(db) > 1.0)
+                fail_msg("bands %d mask %d: energy %.2f dB", bands, m, db);
+            free(l);
+            free(r);
+        }
+    }
+    /* The plain sum, for contrast, cancels completely. */
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += fabs((double)a[i] + b[i]);
+    assert_true(sum == 0.0);
+    free(nz);
+    free(a);
+    free(b);
+}
+
+/* Position 0 gives A and position 1 gives B exactly (1 band, mono). */
+static void test_position_extremes(void **state)
+{
+    (void)state;
+    const size_t n = FS / 2;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_noise(a, n, 0.25f, 21);
+    tu_noise(b, n, 0.25f, 22);
+    for (int m = 0; m < 3; m++) {
+        sm_config c = cfg_single(2048, 512);
+        c.values[SM_P_MASK_TYPE] = (float)m;
+        c.values[SM_P_MORPH_POSITION] = 0.0f;
+        float *l, *r;
+        tu_render(&c, a, b, n, 333, &l, &r);
+        assert_true(tu_err_db(l, a, n) < -100.0);
+        free(l);
+        free(r);
+        c.values[SM_P_MORPH_POSITION] = 1.0f;
+        tu_render(&c, a, b, n, 333, &l, &r);
+        assert_true(tu_err_db(l, b, n) < -100.0);
+        free(l);
+        free(r);
+    }
+    free(a);
+    free(b);
+}
+
+/* Same input and settings: bit-identical output for host blocks of 1, 64,
+ * 256, 1000 and 4096, 3 bands, stereo, both sources active. */
+static void test_block_size_invariance(void **state)
+{
+    (void)state;
+    const size_t n = FS / 2;
+    static const size_t blocks[] = {4096, 1, 64, 256, 1000};
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_noise(a, n, 0.3f, 31);
+    double fr[2] = {330.0, 2500.0}, am[2] = {0.3, 0.2};
+    tu_sines(b, n, FS, fr, am, 2);
+    for (int m = 0; m < 3; m++) {
+        sm_config c = sm_config_default(FS);
+        c.values[SM_P_MASK_TYPE] = (float)m;
+        c.values[SM_P_OUTPUT_GAIN_DB] = 12.0f; /* make the limiter work */
+        float *l0, *r0;
+        tu_render(&c, a, b, n, blocks[0], &l0, &r0);
+        for (size_t k = 1; k < sizeof blocks / sizeof blocks[0]; k++) {
+            float *l, *r;
+            tu_render(&c, a, b, n, blocks[k], &l, &r);
+            if (memcmp(l, l0, n * sizeof(float)) ||
+                memcmp(r, r0, n * sizeof(float)))
+                fail_msg("mask %d: block %zu differs from block 4096", m,
+                         blocks[k]);
+            free(l);
+            free(r);
+        }
+        /* And run to run. */
+        float *l, *r;
+        tu_render(&c, a, b, n, blocks[0], &l, &r);
+        assert_memory_equal(l, l0, n * sizeof(float));
+        assert_memory_equal(r, r0, n * sizeof(float));
+        free(l);
+        free(r);
+        free(l0);
+        free(r0);
+    }
+    free(a);
+    free(b);
+}
+
+/* An impulse comes out exactly at the reported latency (1 band), and the
+ * 3-band impulse response is the crossover allpass shifted by exactly the
+ * reported latency (checked sample by sample). */
+static void test_latency_measured(void **state)
+{
+    (void)state;
+    static const int wh[][2] = {{4096, 1024}, {2048, 512}, {512, 128}};
+    for (size_t k = 0; k < 3; k++) {
+        sm_config c = cfg_single(wh[k][0], wh[k][1]);
+        sm_error err;
+        sm_engine *e = sm_engine_new(&c, &err);
+        assert_non_null(e);
+        size_t lat = (size_t)sm_engine_latency(e), n = lat + 4096;
+        float *a = tu_alloc(n), *b = tu_alloc(n), *l = tu_alloc(n),
+              *r = tu_alloc(n);
+        a[100] = 0.5f;
+        sm_engine_process(e, a, b, l, r, n);
+        size_t arg = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fabsf(l[i]) > fabsf(l[arg]))
+                arg = i;
+        assert_int_equal(arg, 100 + lat);
+        assert_float_equal(l[arg], 0.5f, 1e-5f);
+        sm_engine_free(e);
+        free(a);
+        free(b);
+        free(l);
+        free(r);
+    }
+    /* 3 bands: shift the allpass reference by the latency; any other
+     * shift would leave a large error. */
+    const size_t n = FS / 2;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    a[0] = 0.5f;
+    float *ref = allpass_ref(a, n, 250, 4000);
+    sm_config c = sm_config_default(FS);
+    c.values[SM_P_OUTPUT_WIDTH] = 0;
+    float *l, *r;
+    tu_render(&c, a, b, n, 512, &l, &r); /* trims the reported latency */
+    assert_true(tu_err_db(l, ref, n) < -100.0);
+    assert_true(tu_err_db(l + 1, ref, n - 1) > -20.0); /* one off: wrong */
+    free(ref);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+}
+
+/* The limiter holds every output sample at or under the ceiling, however
+ * loud the inputs and the gain. */
+static void test_ceiling_never_exceeded(void **state)
+{
+    (void)state;
+    const size_t n = FS;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_noise(a, n, 1.0f, 41);
+    double fr[2] = {997.0, 12000.0}, am[2] = {1.0, 1.0};
+    tu_sines(b, n, FS, fr, am, 2);
+    for (size_t i = 0; i < n; i += 4800)
+        a[i] = 30.0f; /* spikes */
+    static const float ceil_db[] = {-1.0f, -6.0f, 0.0f, -24.0f};
+    for (int k = 0; k < 4; k++) {
+        sm_config c = sm_config_default(FS);
+        c.values[SM_P_OUTPUT_GAIN_DB] = 24.0f;
+        c.values[SM_P_OUTPUT_CEILING_DB] = ceil_db[k];
+        float *l, *r;
+        tu_render(&c, a, b, n, 1000, &l, &r);
+        float lim = powf(10.0f, ceil_db[k] / 20.0f), pk = 0.0f;
+        for (size_t i = 0; i < n; i++)
+            pk = fmaxf(pk, fmaxf(fabsf(l[i]), fabsf(r[i])));
+        if (pk > lim)
+            fail_msg("ceiling %g dB: peak %.6f > %.6f", ceil_db[k], pk, lim);
+        assert_true(pk > 0.5f * lim); /* it limits, it does not mute */
+        free(l);
+        free(r);
+    }
+    free(a);
+    free(b);
+}
+
+/* NaN, Inf and denormals in: finite out, counted, and the state is not
+ * poisoned: after the bad stretch the output matches a clean run. */
+static void test_nonfinite_input(void **state)
+{
+    (void)state;
+    const size_t n = FS;
+    float *a = tu_alloc(n), *b = tu_alloc(n), *a2 = tu_alloc(n);
+    tu_noise(a, n, 0.25f, 51);
+    tu_noise(b, n, 0.25f, 52);
+    memcpy(a2, a, n * sizeof(float));
+    for (size_t i = 1000; i < 1100; i++) {
+        a2[i] = (i & 1) ? NAN : INFINITY;
+        b[i + 5000] = -INFINITY;
+    }
+    for (size_t i = 20000; i < 21000; i++)
+        a2[i] = 1e-42f; /* denormal */
+    sm_config c = sm_config_default(FS);
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err);
+    assert_non_null(e);
+    float *l = tu_alloc(n), *r = tu_alloc(n);
+    sm_engine_process(e, a2, b, l, r, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(isfinite(l[i]));
+        assert_true(isfinite(r[i]));
+    }
+    sm_engine_stats st;
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.nonfinite_in, 200);
+    /* Clean reference with zeros where the bad samples were. */
+    for (size_t i = 1000; i < 1100; i++) {
+        a[i] = 0.0f;
+        b[i + 5000] = 0.0f;
+    }
+    for (size_t i = 20000; i < 21000; i++)
+        a[i] = 1e-42f;
+    sm_engine *e2 = sm_engine_new(&c, &err);
+    float *l2 = tu_alloc(n), *r2 = tu_alloc(n);
+    sm_engine_process(e2, a, b, l2, r2, n);
+    assert_memory_equal(l, l2, n * sizeof(float));
+    assert_memory_equal(r, r2, n * sizeof(float));
+    sm_engine_free(e);
+    sm_engine_free(e2);
+    free(a);
+    free(a2);
+    free(b);
+    free(l);
+    free(r);
+    free(l2);
+    free(r2);
+}
+
+/* Live parameters: checked, queued, applied; structural ones refused. */
+static void test_live_parameters(void **state)
+{
+    (void)state;
+    sm_config c = cfg_single(2048, 512);
+    c.values[SM_P_MORPH_POSITION] = 0.0f;
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err);
+    assert_non_null(e);
+    assert_int_equal(sm_engine_set(e, SM_P_MORPH_POSITION, 1.5f),
+                     SM_ERR_RANGE);
+    assert_int_equal(sm_engine_set(e, SM_P_MORPH_POSITION, NAN),
+                     SM_ERR_NOT_FINITE);
+    assert_int_equal(sm_engine_set(e, SM_P_BANDS_SINGLE_WINDOW, 1024),
+                     SM_ERR_NEEDS_REBUILD);
+    assert_int_equal(sm_engine_set(e, (sm_param)SM_P_COUNT, 1), SM_ERR_PARAM);
+    assert_float_equal(sm_engine_get(e, SM_P_MORPH_POSITION), 0.0f, 0);
+
+    const size_t n = FS;
+    float *a = tu_alloc(n), *b = tu_alloc(n), *l = tu_alloc(n),
+          *r = tu_alloc(n);
+    double fa = 440.0, fb = 3000.0, amp = 0.3;
+    tu_sines(a, n, FS, &fa, &amp, 1);
+    tu_sines(b, n, FS, &fb, &amp, 1);
+    sm_engine_process(e, a, b, l, r, n / 2);
+    double before_b = 0, before_a = 0;
+    assert_int_equal(sm_engine_set(e, SM_P_MORPH_POSITION, 1.0f), SM_OK);
+    assert_float_equal(sm_engine_get(e, SM_P_MORPH_POSITION), 1.0f, 0);
+    sm_engine_process(e, a + n / 2, b + n / 2, l + n / 2, r + n / 2, n / 2);
+    /* Goertzel-free check: correlate with each source's sine. */
+    double after_a = 0, after_b = 0;
+    for (size_t i = FS / 8; i < n / 2; i++) {
+        before_a += (double)l[i] * a[i - (size_t)sm_engine_latency(e)];
+        before_b += (double)l[i] * b[i - (size_t)sm_engine_latency(e)];
+    }
+    for (size_t i = n / 2 + FS / 4; i < n; i++) {
+        after_a += (double)l[i] * a[i - (size_t)sm_engine_latency(e)];
+        after_b += (double)l[i] * b[i - (size_t)sm_engine_latency(e)];
+    }
+    assert_true(before_a > 100.0 * fabs(before_b));
+    assert_true(after_b > 100.0 * fabs(after_a));
+    sm_engine_stats st;
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.param_changes, 1);
+    sm_config now = sm_engine_config(e);
+    assert_float_equal(now.values[SM_P_MORPH_POSITION], 1.0f, 0);
+    sm_engine_free(e);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+}
+
+/* Output gain: -6.0206 dB halves a signal that is not limited. */
+static void test_output_gain(void **state)
+{
+    (void)state;
+    const size_t n = FS / 2;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_noise(a, n, 0.25f, 61);
+    sm_config c = cfg_single(1024, 256);
+    c.values[SM_P_OUTPUT_GAIN_DB] = (float)(20.0 * log10(0.5));
+    float *l, *r;
+    tu_render(&c, a, b, n, 128, &l, &r);
+    for (size_t i = 0; i < n; i++)
+        a[i] *= 0.5f;
+    assert_true(tu_err_db(l, a, n) < -100.0);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+}
+
+/* Two engines in one process share nothing: interleaved processing gives
+ * what each gives alone. */
+static void test_two_engines_independent(void **state)
+{
+    (void)state;
+    const size_t n = FS / 2;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_noise(a, n, 0.3f, 71);
+    tu_noise(b, n, 0.3f, 72);
+    sm_config c1 = sm_config_default(FS);
+    sm_config c2 = cfg_single(1024, 256);
+    c2.values[SM_P_MASK_TYPE] = SM_MASK_PSF;
+    float *l1, *r1, *l2, *r2;
+    tu_render(&c1, a, b, n, 256, &l1, &r1);
+    tu_render(&c2, a, b, n, 256, &l2, &r2);
+    sm_error err;
+    sm_engine *e1 = sm_engine_new(&c1, &err), *e2 = sm_engine_new(&c2, &err);
+    assert_non_null(e1);
+    assert_non_null(e2);
+    size_t lat1 = (size_t)sm_engine_latency(e1);
+    size_t lat2 = (size_t)sm_engine_latency(e2);
+    size_t total = n + (lat1 > lat2 ? lat1 : lat2);
+    float *ia = tu_alloc(total), *ib = tu_alloc(total);
+    memcpy(ia, a, n * sizeof(float));
+    memcpy(ib, b, n * sizeof(float));
+    float *o1l = tu_alloc(total), *o1r = tu_alloc(total);
+    float *o2l = tu_alloc(total), *o2r = tu_alloc(total);
+    for (size_t i = 0; i < total; i += 300) {
+        size_t m = total - i < 300 ? total - i : 300;
+        sm_engine_process(e1, ia + i, ib + i, o1l + i, o1r + i, m);
+        sm_engine_process(e2, ia + i, ib + i, o2l + i, o2r + i, m);
+    }
+    assert_memory_equal(o1l + lat1, l1, n * sizeof(float));
+    assert_memory_equal(o2r + lat2, r2, n * sizeof(float));
+    sm_engine_free(e1);
+    sm_engine_free(e2);
+    free(ia);
+    free(ib);
+    free(o1l);
+    free(o1r);
+    free(o2l);
+    free(o2r);
+    free(l1);
+    free(r1);
+    free(l2);
+    free(r2);
+    free(a);
+    free(b);
+}
+
+/* Bad configurations do not build an engine and say why. */
+static void test_bad_config(void **state)
+{
+    (void)state;
+    sm_error err = SM_OK;
+    sm_config c = sm_config_default(FS);
+    c.values[SM_P_BANDS_MF_HOP] = 2048;
+    assert_null(sm_engine_new(&c, &err));
+    assert_int_equal(err, SM_ERR_CONFIG);
+    c = sm_config_default(1000);
+    assert_null(sm_engine_new(&c, &err));
+    assert_int_equal(err, SM_ERR_RATE);
+    assert_null(sm_engine_new(NULL, &err));
+    assert_int_equal(err, SM_ERR_NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_perfect_reconstruction),
+        cmocka_unit_test(test_three_band_sum_is_allpass),
+        cmocka_unit_test(test_three_band_flat),
+        cmocka_unit_test(test_pan_of_lone_source),
+        cmocka_unit_test(test_antiphase_keeps_energy),
+        cmocka_unit_test(test_position_extremes),
+        cmocka_unit_test(test_block_size_invariance),
+        cmocka_unit_test(test_latency_measured),
+        cmocka_unit_test(test_ceiling_never_exceeded),
+        cmocka_unit_test(test_nonfinite_input),
+        cmocka_unit_test(test_live_parameters),
+        cmocka_unit_test(test_output_gain),
+        cmocka_unit_test(test_two_engines_independent),
+        cmocka_unit_test(test_bad_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
