@@ -258,7 +258,9 @@ static size_t sanitise(const float *in, float *out, size_t n)
             x = 0.0f;
             bad++;
         }
-        out[i] = fminf(fmaxf(x, -SM_INPUT_LIMIT), SM_INPUT_LIMIT);
+        /* Ternaries, not fminf/fmaxf: those are library calls at -O2. */
+        x = x > SM_INPUT_LIMIT ? SM_INPUT_LIMIT : x;
+        out[i] = x < -SM_INPUT_LIMIT ? -SM_INPUT_LIMIT : x;
     }
     return bad;
 }
@@ -307,7 +309,8 @@ void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
         sm_limiter_process(&e->lim, e->mix_l, e->mix_r, c);
         for (size_t i = 0; i < c; i++) {
             float l = e->mix_l[i], r = e->mix_r[i];
-            peak = fmaxf(peak, fmaxf(fabsf(l), fabsf(r)));
+            float m = fabsf(l) > fabsf(r) ? fabsf(l) : fabsf(r);
+            peak = m > peak ? m : peak;
             out_l[done + i] = l;
             out_r[done + i] = r;
         }

@@ -52,7 +52,16 @@ static inline SM_HD float sm_mask_softmax(float pa, float pb, float k)
         return pa > 0.0f ? 1.0f : 0.5f;
     if (pa <= 0.0f)
         return 0.0f;
-    return sm_sigmoid(0.5f * k * (logf(pa) - logf(pb)));
+    /* The default curvatures need no transcendental function. */
+    if (k == 2.0f)
+        return pa / (pa + pb);
+    if (k == 1.0f) {
+        float ma = sqrtf(pa);
+        return ma / (ma + sqrtf(pb));
+    }
+    /* pa / pb may overflow to inf or underflow to 0: the sigmoid takes
+     * +-inf to exactly 1 or 0. */
+    return sm_sigmoid(0.5f * k * logf(pa / pb));
 }
 
 /* Wiener weight of A from time-smoothed powers Pa, Pb (power spectral

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* fmaxf/fminf are library calls at -O2 (NaN rules); inputs here are
+ * finite, so plain comparisons do. */
+static inline float maxf(float a, float b) { return a > b ? a : b; }
+
 static double sinc(double x)
 {
     if (fabs(x) < 1e-12)
@@ -37,8 +41,14 @@ int sm_limiter_init(sm_limiter *l, double fs_hz, double lookahead_ms,
             l->coef[p][i] = (float)h;
             sum += h;
         }
-        for (int i = 0; i < SM_LIM_TAPS; i++)
+        double abs_sum = 0.0;
+        for (int i = 0; i < SM_LIM_TAPS; i++) {
             l->coef[p][i] = (float)(l->coef[p][i] / sum);
+            abs_sum += fabs((double)l->coef[p][i]);
+        }
+        /* Margin for the float rounding of the 8-term dot product. */
+        if ((float)(abs_sum * 1.0001) > l->ip_bound)
+            l->ip_bound = (float)(abs_sum * 1.0001);
     }
     for (int c = 0; c < 2; c++)
         l->dl[c] = calloc((size_t)l->len, sizeof(float));
@@ -101,9 +111,7 @@ static inline float ip_peak(const sm_limiter *l, const float *h)
         float s = 0.0f;
         for (int i = 0; i < SM_LIM_TAPS; i++)
             s += l->coef[p][i] * h[i];
-        s = fabsf(s);
-        if (s > m)
-            m = s;
+        m = maxf(m, fabsf(s));
     }
     return m;
 }
@@ -116,20 +124,29 @@ void sm_limiter_process(sm_limiter *l, float *left, float *right, size_t n)
     for (size_t k = 0; k < n; k++) {
         unsigned t = (unsigned)l->t; /* wraps; only differences matter */
         float xl = left[k], xr = right[k];
-        /* History: hist[i] holds input t - 7 + i. */
-        memmove(l->hist[0], l->hist[0] + 1, sizeof(float) * (SM_LIM_TAPS - 1));
-        memmove(l->hist[1], l->hist[1] + 1, sizeof(float) * (SM_LIM_TAPS - 1));
-        l->hist[0][SM_LIM_TAPS - 1] = xl;
-        l->hist[1][SM_LIM_TAPS - 1] = xr;
+        /* History ring written twice, so h = hist + p + 1 is always the
+         * last 8 inputs in order: h[i] holds input t - 7 + i. */
+        unsigned p = (unsigned)(t & (SM_LIM_TAPS - 1));
+        l->hist[0][p] = l->hist[0][p + SM_LIM_TAPS] = xl;
+        l->hist[1][p] = l->hist[1][p + SM_LIM_TAPS] = xr;
+        const float *h0 = l->hist[0] + p + 1, *h1 = l->hist[1] + p + 1;
         l->dl[0][t & mask] = xl;
         l->dl[1][t & mask] = xr;
 
         /* Peak at position m = t - 4 (= hist[3]): its sample and the
          * interpolated values on both sides of it. */
         unsigned m = t - SM_LIM_TP_DELAY;
-        float ipn = fmaxf(ip_peak(l, l->hist[0]), ip_peak(l, l->hist[1]));
-        float pk = fmaxf(fabsf(l->hist[0][3]), fabsf(l->hist[1][3]));
-        pk = fmaxf(pk, fmaxf(ipn, l->prev_ip));
+        /* Interpolated values cannot exceed the window's sample peak
+         * times ip_bound; below the ceiling their exact value cannot
+         * change the gain, so skip them (the common, quiet case). */
+        float wmax = 0.0f;
+        for (int i = 0; i < SM_LIM_TAPS; i++)
+            wmax = maxf(wmax, maxf(fabsf(h0[i]), fabsf(h1[i])));
+        float ipn = wmax * l->ip_bound <= ceil_lin
+                        ? 0.0f
+                        : maxf(ip_peak(l, h0), ip_peak(l, h1));
+        float pk = maxf(fabsf(h0[3]), fabsf(h1[3]));
+        pk = maxf(pk, maxf(ipn, l->prev_ip));
         l->prev_ip = ipn;
         float g = pk > ceil_lin ? ceil_lin / pk : 1.0f;
         l->greq[m & mask] = g;
@@ -172,8 +189,8 @@ void sm_limiter_process(sm_limiter *l, float *left, float *right, size_t n)
         float yl = l->dl[0][j & mask] * gain;
         float yr = l->dl[1][j & mask] * gain;
         /* Float rounding of x * (c / x) may land one ulp above c. */
-        yl = fminf(fmaxf(yl, -ceil_lin), ceil_lin);
-        yr = fminf(fmaxf(yr, -ceil_lin), ceil_lin);
+        yl = yl > ceil_lin ? ceil_lin : yl < -ceil_lin ? -ceil_lin : yl;
+        yr = yr > ceil_lin ? ceil_lin : yr < -ceil_lin ? -ceil_lin : yr;
         left[k] = yl;
         right[k] = yr;
         if (gain < 1.0f) {

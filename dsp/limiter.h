@@ -25,7 +25,8 @@ typedef struct sm_limiter {
     float ceiling;     /* linear */
     float rel_coef;    /* release per-sample fraction */
     float coef[3][SM_LIM_TAPS];
-    float hist[2][SM_LIM_TAPS]; /* last 8 inputs per channel */
+    float ip_bound;    /* max over phases of sum |coef|: overshoot bound */
+    float hist[2][2 * SM_LIM_TAPS]; /* last 8 inputs, ring written twice */
     float prev_ip;     /* interpolated peak between the last two positions */
     float *dl[2];      /* audio delay rings */
     float *greq;       /* ring of required gains (by position) */

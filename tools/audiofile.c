@@ -262,6 +262,9 @@ sm_writer *sm_writer_open(const char *path, int rate_hz, int channels,
         sm_writer_abort(w);
         return NULL;
     }
+    /* The PEAK chunk carries a time stamp: without it, same samples give
+     * the same file, byte for byte. */
+    sf_command(w->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     return w;
 nomem:
     snprintf(why, len, "%s: out of memory", path);
