@@ -16,7 +16,7 @@ PYTHON   ?= /usr/bin/python3
 
 DEPS_BUILD := gcc make pkg-config libfftw3-dev libsamplerate0-dev \
               libsndfile1-dev libiniparser-dev libcmocka-dev
-DEPS_BENCH := csound
+DEPS_BENCH := csound supercollider-server sc3-plugins-server
 
 ifeq ($(CI),true)
 WERROR ?= 1
