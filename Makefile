@@ -15,7 +15,7 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
 DEPS_BUILD := gcc make pkg-config libfftw3-dev libsamplerate0-dev \
-              libsndfile1-dev libiniparser-dev libcmocka-dev
+              libsndfile1-dev libiniparser-dev libcmocka-dev python3
 DEPS_BENCH := csound supercollider-server sc3-plugins-server
 
 ifeq ($(CI),true)

@@ -14,21 +14,54 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* iniparser reports syntax errors through a process-wide printf-like
- * hook without a user pointer; this buffer is per thread. */
-static _Thread_local char ini_syntax_msg[512];
+/* iniparser reports each syntax error through a process-wide printf-like
+ * hook without a user pointer, as "iniparser: syntax error in FILE
+ * (LINE):\n-> TEXT\n". Each message is parsed on its own (TEXT may hold
+ * parentheses, and a file may have several bad lines) into this per-thread
+ * list. */
+#define INI_MAX_ERRS 16
+static _Thread_local struct {
+    int n;                       /* messages seen (may exceed the list) */
+    int line[INI_MAX_ERRS];       /* 0: none given; < 0: -line of an
+                                     error other than a syntax error */
+    char text[INI_MAX_ERRS][200]; /* offending line, or the message */
+} ini_errs;
 
 static int capture_error(const char *fmt, ...)
 {
-    size_t used = strlen(ini_syntax_msg);
-    if (used >= sizeof ini_syntax_msg - 1)
-        return 0;
+    char msg[1400];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(ini_syntax_msg + used, sizeof ini_syntax_msg - used,
-                      fmt, ap);
+    int len = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return n;
+    int i = ini_errs.n++;
+    if (i >= INI_MAX_ERRS)
+        return len;
+    /* The line number is the last "(digits)" before the "\n-> " that
+     * starts the offending text (or in the whole message without one). */
+    char *arrow = strstr(msg, "\n-> ");
+    if (arrow)
+        *arrow = 0;
+    ini_errs.line[i] = 0;
+    for (char *p = strrchr(msg, '('); p; ) {
+        char *end;
+        long v = strtol(p + 1, &end, 10);
+        if (end > p + 1 && *end == ')' && v > 0 && v < 1000000000) {
+            ini_errs.line[i] = (int)v;
+            break;
+        }
+        *p = 0; /* try the previous '(' */
+        p = strrchr(msg, '(');
+    }
+    const char *text = arrow ? arrow + 4 : msg;
+    size_t n = strcspn(text, "\n");
+    if (n >= sizeof ini_errs.text[i])
+        n = sizeof ini_errs.text[i] - 1;
+    memcpy(ini_errs.text[i], text, n);
+    ini_errs.text[i][n] = 0;
+    if (!arrow)
+        ini_errs.line[i] = -ini_errs.line[i]; /* not a syntax error */
+    return len;
 }
 
 static void report(sm_conf_report_fn fn, void *ctx, const char *fmt, ...)
@@ -54,8 +87,9 @@ static char *trim(char *s)
     return s;
 }
 
-/* Line of "key" in "[section]" (first occurrence), or of the section
- * header when key is NULL; 0 when not found. */
+/* Line of "key" in "[section]" (its last occurrence, whose value iniparser
+ * keeps; section "" is before any header), or of the first header of the
+ * section when key is NULL; 0 when not found. */
 static int find_line(const char *path, const char *section, const char *key)
 {
     FILE *f = fopen(path, "r");
@@ -63,7 +97,7 @@ static int find_line(const char *path, const char *section, const char *key)
         return 0;
     char buf[1024], sec[256] = "";
     int lineno = 0, found = 0;
-    while (!found && fgets(buf, sizeof buf, f)) {
+    while ((key || !found) && fgets(buf, sizeof buf, f)) {
         lineno++;
         char *s = trim(buf);
         if (*s == '[') {
@@ -116,49 +150,55 @@ int sm_conf_load(const char *path, sm_config *cfg, sm_conf_report_fn fn,
     }
     fclose(probe);
 
-    ini_syntax_msg[0] = 0;
+    memset(&ini_errs, 0, sizeof ini_errs);
     iniparser_set_error_callback(capture_error);
     dictionary *d = iniparser_load(path);
     iniparser_set_error_callback(NULL);
     if (!d) {
-        /* "iniparser: syntax error in FILE (LINE):\n-> TEXT" */
-        int line = 0;
-        char *p = strrchr(ini_syntax_msg, '(');
-        if (p)
-            line = atoi(p + 1);
-        char *arrow = strstr(ini_syntax_msg, "-> ");
-        char text[256] = "";
-        if (arrow)
-            snprintf(text, sizeof text, "%s", trim(arrow + 3));
-        if (line > 0)
-            report(fn, ctx, "%s:%d: syntax error: '%s' (expected [section] "
-                            "or key = value)", path, line, text);
-        else
+        int problems = 0;
+        for (int i = 0; i < ini_errs.n && i < INI_MAX_ERRS; i++, problems++) {
+            int line = ini_errs.line[i];
+            if (line > 0)
+                report(fn, ctx, "%s:%d: syntax error: '%s' (expected "
+                                "[section] or key = value)",
+                       path, line, ini_errs.text[i]);
+            else if (line < 0 && strstr(ini_errs.text[i], "too long"))
+                report(fn, ctx, "%s:%d: line too long", path, -line);
+            else
+                report(fn, ctx, "%s: cannot parse as INI: %s", path,
+                       ini_errs.text[i]);
+        }
+        if (problems == 0) {
             report(fn, ctx, "%s: cannot parse as INI", path);
-        return 1;
+            problems = 1;
+        }
+        return problems;
     }
 
     sm_config next = *cfg;
     int problems = 0;
+    /* Keys before any [section] are stored as ":key" and would otherwise
+     * be ignored without a word. */
+    for (ssize_t i = 0; i < d->size; i++) {
+        const char *k = d->key[i];
+        if (!k || k[0] != ':')
+            continue;
+        const char *sug = sm_param_suggest(k + 1);
+        report(fn, ctx, "%s:%d: %s: key outside any section (expected it "
+                        "under a [section]%s%s%s)",
+               path, find_line(path, "", k + 1), k + 1,
+               sug ? "; did you mean " : "", sug ? sug : "", sug ? "?" : "");
+        problems++;
+    }
     int nsec = iniparser_getnsec(d);
     for (int s = 0; s < nsec; s++) {
         const char *sec = iniparser_getsecname(d, s);
         if (!section_known(sec)) {
-            /* Suggest from the section names via a full-name match. */
-            char probe_name[300];
-            snprintf(probe_name, sizeof probe_name, "%s.x", sec);
-            const char *sug = sm_param_suggest(probe_name);
-            char sugsec[64] = "";
-            if (sug) {
-                snprintf(sugsec, sizeof sugsec, "%s", sug);
-                char *dot = strchr(sugsec, '.');
-                if (dot)
-                    *dot = 0;
-            }
+            const char *sug = sm_param_suggest_section(sec);
             report(fn, ctx, "%s:%d: [%s]: unknown section%s%s%s", path,
                    find_line(path, sec, NULL), sec,
-                   *sugsec ? " (did you mean [" : "", sugsec,
-                   *sugsec ? "]?)" : "");
+                   sug ? " (did you mean [" : "", sug ? sug : "",
+                   sug ? "]?)" : "");
             problems++;
             continue;
         }

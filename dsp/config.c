@@ -32,6 +32,17 @@ sm_config sm_config_default(int sample_rate_hz)
         }
         c.values[i] = v;
     }
+    /* Below 8.9 kHz the default crossovers do not fit under Nyquist: keep
+     * them in range so the defaults are valid at every supported rate. */
+    if (sample_rate_hz > 0) {
+        float *lo = &c.values[SM_P_BANDS_XOVER_LO_HZ];
+        float *hi = &c.values[SM_P_BANDS_XOVER_HI_HZ];
+        float hi_max = 0.45f * (float)sample_rate_hz;
+        if (*hi > hi_max)
+            *hi = hi_max;
+        if (*lo > *hi / 1.5f)
+            *lo = *hi / 1.5f;
+    }
     return c;
 }
 

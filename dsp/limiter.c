@@ -11,6 +11,17 @@
  * finite, so plain comparisons do. */
 static inline float maxf(float a, float b) { return a > b ? a : b; }
 
+/* Modified Bessel function of the first kind, order 0 (power series). */
+static double bessel_i0(double x)
+{
+    double sum = 1.0, term = 1.0, q = x * x / 4.0;
+    for (int k = 1; k < 50 && term > 1e-17 * sum; k++) {
+        term *= q / ((double)k * k);
+        sum += term;
+    }
+    return sum;
+}
+
 static double sinc(double x)
 {
     if (fabs(x) < 1e-12)
@@ -31,22 +42,26 @@ int sm_limiter_init(sm_limiter *l, double fs_hz, double lookahead_ms,
         l->len <<= 1;
     l->mask = (unsigned)l->len - 1;
     l->rel_coef = (float)(1.0 - exp(-1.0 / (release_ms * 1e-3 * fs_hz)));
-    /* Lanczos (a = 4) taps for fractions 1/4, 2/4, 3/4 between sample 3
-     * and 4 of an 8-sample window; normalised to unity DC gain. */
+    /* Kaiser-windowed sinc (beta 8) taps for fractions 1/4, 2/4, 3/4
+     * between history samples D-1 and D (D = SM_LIM_TP_DELAY), normalised
+     * to unity DC gain. */
+    const double beta = 8.0, D = SM_LIM_TP_DELAY;
     for (int p = 0; p < 3; p++) {
-        double f = (p + 1) / 4.0, sum = 0.0;
+        double f = (p + 1) / 4.0, sum = 0.0, h[SM_LIM_TAPS];
         for (int i = 0; i < SM_LIM_TAPS; i++) {
-            double tau = (3.0 + f) - i;
-            double h = sinc(tau) * sinc(tau / 4.0);
-            l->coef[p][i] = (float)h;
-            sum += h;
+            double tau = (D - 1.0 + f) - i, r = tau / D;
+            double w = r * r < 1.0 ? bessel_i0(beta * sqrt(1.0 - r * r)) /
+                                         bessel_i0(beta)
+                                   : 0.0;
+            h[i] = sinc(tau) * w;
+            sum += h[i];
         }
         double abs_sum = 0.0;
         for (int i = 0; i < SM_LIM_TAPS; i++) {
-            l->coef[p][i] = (float)(l->coef[p][i] / sum);
+            l->coef[p][i] = (float)(h[i] / sum);
             abs_sum += fabs((double)l->coef[p][i]);
         }
-        /* Margin for the float rounding of the 8-term dot product. */
+        /* Margin for the float rounding of the dot product. */
         if ((float)(abs_sum * 1.0001) > l->ip_bound)
             l->ip_bound = (float)(abs_sum * 1.0001);
     }
@@ -91,11 +106,24 @@ void sm_limiter_reset(sm_limiter *l)
     l->box_count = 0;
     l->limited = 0;
     l->min_gain = 1.0f;
+    l->ceil_out = l->ceil_next = l->ceiling;
+    l->t_loud = 0;
 }
 
 void sm_limiter_set_ceiling(sm_limiter *l, float ceiling_db)
 {
-    l->ceiling = powf(10.0f, ceiling_db / 20.0f);
+    float c = powf(10.0f, ceiling_db / 20.0f);
+    l->ceiling = c;
+    l->loud = c / l->ip_bound;
+    if (c >= l->ceil_out || l->t == 0) {
+        l->ceil_out = l->ceil_next = c;
+    } else {
+        /* Samples already in the look-ahead got gains for the old
+         * ceiling; clamping them to the new one would hard-clip. Every
+         * position that feeds an output's gain has entered by then. */
+        l->ceil_next = c;
+        l->t_next = l->t + 2u * (unsigned)sm_limiter_latency(l) + 1u;
+    }
 }
 
 int sm_limiter_latency(const sm_limiter *l)
@@ -103,7 +131,7 @@ int sm_limiter_latency(const sm_limiter *l)
     return SM_LIM_TP_DELAY + l->la;
 }
 
-/* Largest |interpolated value| between hist[3] and hist[4] of a channel. */
+/* Largest |interpolated value| between h[D-1] and h[D] of a channel. */
 static inline float ip_peak(const sm_limiter *l, const float *h)
 {
     float m = 0.0f;
@@ -121,11 +149,12 @@ void sm_limiter_process(sm_limiter *l, float *left, float *right, size_t n)
     const unsigned mask = l->mask;
     const unsigned la = (unsigned)l->la;
     const float ceil_lin = l->ceiling;
+    float ceil_out = l->ceil_out;
     for (size_t k = 0; k < n; k++) {
         unsigned t = (unsigned)l->t; /* wraps; only differences matter */
         float xl = left[k], xr = right[k];
         /* History ring written twice, so h = hist + p + 1 is always the
-         * last 8 inputs in order: h[i] holds input t - 7 + i. */
+         * last SM_LIM_TAPS inputs in order: h[i] holds input t - 31 + i. */
         unsigned p = (unsigned)(t & (SM_LIM_TAPS - 1));
         l->hist[0][p] = l->hist[0][p + SM_LIM_TAPS] = xl;
         l->hist[1][p] = l->hist[1][p + SM_LIM_TAPS] = xr;
@@ -133,19 +162,20 @@ void sm_limiter_process(sm_limiter *l, float *left, float *right, size_t n)
         l->dl[0][t & mask] = xl;
         l->dl[1][t & mask] = xr;
 
-        /* Peak at position m = t - 4 (= hist[3]): its sample and the
+        /* Peak at position m = t - D (= h[D - 1]): its sample and the
          * interpolated values on both sides of it. */
         unsigned m = t - SM_LIM_TP_DELAY;
         /* Interpolated values cannot exceed the window's sample peak
-         * times ip_bound; below the ceiling their exact value cannot
-         * change the gain, so skip them (the common, quiet case). */
-        float wmax = 0.0f;
-        for (int i = 0; i < SM_LIM_TAPS; i++)
-            wmax = maxf(wmax, maxf(fabsf(h0[i]), fabsf(h1[i])));
-        float ipn = wmax * l->ip_bound <= ceil_lin
-                        ? 0.0f
-                        : maxf(ip_peak(l, h0), ip_peak(l, h1));
-        float pk = maxf(fabsf(h0[3]), fabsf(h1[3]));
+         * times ip_bound; when no input in the window is that loud their
+         * exact value cannot change the gain, so skip them (the common,
+         * quiet case; same output). */
+        if (maxf(fabsf(xl), fabsf(xr)) > l->loud)
+            l->t_loud = l->t + 1; /* +1: 0 means never */
+        float ipn = l->t_loud && l->t + 1 - l->t_loud < SM_LIM_TAPS
+                        ? maxf(ip_peak(l, h0), ip_peak(l, h1))
+                        : 0.0f;
+        const unsigned D = SM_LIM_TP_DELAY;
+        float pk = maxf(fabsf(h0[D - 1]), fabsf(h1[D - 1]));
         pk = maxf(pk, maxf(ipn, l->prev_ip));
         l->prev_ip = ipn;
         float g = pk > ceil_lin ? ceil_lin / pk : 1.0f;
@@ -164,7 +194,14 @@ void sm_limiter_process(sm_limiter *l, float *left, float *right, size_t n)
 
         /* Release: instant down, exponential up, never above h. */
         float r = l->rel_last;
-        r = h < r ? h : r + (h - r) * l->rel_coef;
+        if (h < r) {
+            r = h;
+        } else {
+            /* In float the step stalls once it is under half an ulp; land
+             * on h then, so the gain does return to exactly 1. */
+            float nr = r + (h - r) * l->rel_coef;
+            r = nr == r ? h : nr;
+        }
         l->rel_last = r;
 
         /* Box filter over rel[j - la .. j]. */
@@ -186,11 +223,13 @@ void sm_limiter_process(sm_limiter *l, float *left, float *right, size_t n)
         if (gain > 1.0f)
             gain = 1.0f;
 
+        if (l->t >= l->t_next)
+            ceil_out = l->ceil_out = l->ceil_next;
         float yl = l->dl[0][j & mask] * gain;
         float yr = l->dl[1][j & mask] * gain;
         /* Float rounding of x * (c / x) may land one ulp above c. */
-        yl = yl > ceil_lin ? ceil_lin : yl < -ceil_lin ? -ceil_lin : yl;
-        yr = yr > ceil_lin ? ceil_lin : yr < -ceil_lin ? -ceil_lin : yr;
+        yl = yl > ceil_out ? ceil_out : yl < -ceil_out ? -ceil_out : yl;
+        yr = yr > ceil_out ? ceil_out : yr < -ceil_out ? -ceil_out : yr;
         left[k] = yl;
         right[k] = yr;
         if (gain < 1.0f) {

@@ -1,12 +1,16 @@
 /* limiter.h: stereo-linked look-ahead safety limiter with true-peak
  * detection.
  *
- * Peaks are estimated at 4x oversampling (8-tap Lanczos interpolation
- * between samples, as BS.1770 true-peak meters do). The required gain is
+ * Peaks are estimated at 4x oversampling (32-tap Kaiser-windowed sinc
+ * interpolation between samples, as BS.1770 true-peak meters do; shorter
+ * kernels under-read intersample peaks of content near Nyquist). The required gain is
  * held by a sliding minimum over the look-ahead and smoothed by a box
  * filter of the same length, so the gain reaches its target exactly when
  * the peak arrives and never overshoots: every output sample satisfies
  * |y| <= ceiling (sample peaks are also clamped against float rounding).
+ * A lowered ceiling is in force for every sample that enters after the
+ * change; samples already inside the look-ahead leave under the old one,
+ * so a change never hard-clips.
  * Latency: SM_LIM_TP_DELAY + look-ahead samples.
  */
 #ifndef SM_LIMITER_H
@@ -14,19 +18,24 @@
 
 #include <stddef.h>
 
-#define SM_LIM_TP_DELAY 4
-#define SM_LIM_TAPS 8
+#define SM_LIM_TP_DELAY 16
+#define SM_LIM_TAPS 32 /* power of two: the history ring is masked */
 
 typedef struct sm_limiter {
     int la;            /* look-ahead (box length - 1), samples */
     int len;           /* ring length, power of two > la + delay */
     unsigned mask;
     unsigned long long t; /* input samples seen */
-    float ceiling;     /* linear */
+    float ceiling;     /* linear, for detection (samples entering now) */
+    float ceil_out;    /* linear, for the final clamp (samples leaving) */
+    float ceil_next;   /* clamp ceiling that takes over at t_next */
+    unsigned long long t_next;
+    float loud;        /* |x| above which interpolation must be computed */
+    unsigned long long t_loud; /* last input time with |x| > loud */
     float rel_coef;    /* release per-sample fraction */
     float coef[3][SM_LIM_TAPS];
     float ip_bound;    /* max over phases of sum |coef|: overshoot bound */
-    float hist[2][2 * SM_LIM_TAPS]; /* last 8 inputs, ring written twice */
+    float hist[2][2 * SM_LIM_TAPS]; /* last inputs, ring written twice */
     float prev_ip;     /* interpolated peak between the last two positions */
     float *dl[2];      /* audio delay rings */
     float *greq;       /* ring of required gains (by position) */

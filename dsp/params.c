@@ -87,10 +87,29 @@ const char *sm_param_suggest(const char *name)
         }
     }
     size_t len = strlen(name);
-    int limit = len < 6 ? 2 : (int)(len / 3);
+    if (len == 0)
+        return NULL;
+    int limit = len < 3 ? 1 : len < 6 ? 2 : (int)(len / 3);
     if (best < 0 || best_d > limit)
         return NULL;
     return table[best].name;
+}
+
+const char *sm_param_suggest_section(const char *section)
+{
+    if (!section || !*section)
+        return NULL;
+    int best = -1, best_d = 1 << 30;
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        int d = edit_distance(section, table[i].section);
+        if (d < best_d) {
+            best_d = d;
+            best = i;
+        }
+    }
+    size_t len = strlen(section);
+    int limit = len < 3 ? 1 : len < 6 ? 2 : (int)(len / 3);
+    return best >= 0 && best_d <= limit ? table[best].section : NULL;
 }
 
 const char *sm_param_choice_name(sm_param id, int index)

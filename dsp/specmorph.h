@@ -87,6 +87,9 @@ int sm_param_find(const char *name);
  * nothing is reasonably close. any thread. */
 const char *sm_param_suggest(const char *name);
 
+/* Closest section name to a misspelt one, or NULL. any thread. */
+const char *sm_param_suggest_section(const char *section);
+
 /* Parses text as a value of parameter id: numbers for FLOAT/INT (the
  * whole string, finite, integral for INT), a choice name or index for
  * ENUM. Range is checked. On failure, why (if not NULL) receives a

@@ -462,6 +462,50 @@ static void test_live_parameters(void **state)
     free(r);
 }
 
+/* A live change glides (the parameter's smoothing time) instead of
+ * stepping: 60 ms after morph.position jumps from 0 to 1, A is fading
+ * but still there (an unsmoothed step would have removed it within one
+ * window), and by 400 ms it is gone. */
+static void test_live_change_is_smoothed(void **state)
+{
+    (void)state;
+    sm_config c = cfg_single(1024, 256);
+    c.values[SM_P_MORPH_POSITION] = 0.0f;
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err);
+    assert_non_null(e);
+    const size_t n = FS;
+    const size_t lat = (size_t)sm_engine_latency(e);
+    float *a = tu_alloc(n), *b = tu_alloc(n), *l = tu_alloc(n),
+          *r = tu_alloc(n);
+    double fa = 400.0, fb = 3000.0, amp = 0.3; /* whole cycles in 10 ms */
+    tu_sines(a, n, FS, &fa, &amp, 1);
+    tu_sines(b, n, FS, &fb, &amp, 1);
+    const size_t t0 = n / 4;
+    sm_engine_process(e, a, b, l, r, t0);
+    assert_int_equal(sm_engine_set(e, SM_P_MORPH_POSITION, 1.0f), SM_OK);
+    sm_engine_process(e, a + t0, b + t0, l + t0, r + t0, n - t0);
+    /* A's amplitude in the output over 10 ms windows, by correlation. */
+    double ref = 0.0, mid = 0.0, late = 0.0;
+    const size_t w = FS / 100;
+    size_t at_mid = t0 + lat + FS * 60 / 1000, at_late = t0 + lat + FS * 4 / 10;
+    for (size_t i = 0; i < w; i++) {
+        ref += (double)l[t0 + lat - w + i] * a[t0 - w + i];
+        mid += (double)l[at_mid + i] * a[at_mid - lat + i];
+        late += (double)l[at_late + i] * a[at_late - lat + i];
+    }
+    double g_mid = mid / ref, g_late = late / ref;
+    if (!(g_mid > 0.05 && g_mid < 0.6))
+        fail_msg("A at 60 ms after the change: %.3f of before", g_mid);
+    if (!(fabs(g_late) < 1e-3))
+        fail_msg("A at 400 ms after the change: %g of before (mid %g)", g_late, g_mid);
+    sm_engine_free(e);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+}
+
 /* Output gain: -6.0206 dB halves a signal that is not limited. */
 static void test_output_gain(void **state)
 {
@@ -562,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_ceiling_never_exceeded),
         cmocka_unit_test(test_nonfinite_input),
         cmocka_unit_test(test_live_parameters),
+        cmocka_unit_test(test_live_change_is_smoothed),
         cmocka_unit_test(test_output_gain),
         cmocka_unit_test(test_two_engines_independent),
         cmocka_unit_test(test_bad_config),
