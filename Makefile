@@ -15,7 +15,8 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
 DEPS_BUILD := gcc make pkg-config libfftw3-dev libsamplerate0-dev \
-              libsndfile1-dev libiniparser-dev libcmocka-dev python3
+              libsndfile1-dev libiniparser-dev libcmocka-dev python3 \
+              libjack-jackd2-dev jackd2 jack-tools
 DEPS_BENCH := csound supercollider-server sc3-plugins-server
 
 ifeq ($(CI),true)
@@ -68,13 +69,15 @@ LDLIBS_ALL = $(LDLIBS_DSP) $(PKG_LIBS) -liniparser
 
 DSP_SRC  := $(sort $(wildcard dsp/*.c))
 CONF_SRC := $(sort $(wildcard conf/*.c))
+DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 DSP_OBJ  := $(DSP_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ := $(CONF_SRC:%.c=$(BUILD)/%.o)
 LIBDSP   := $(BUILD)/libspecmorph.a
 LIBCONF  := $(BUILD)/libsmconf.a
 
-TOOLS    := $(BUILD)/specmorph-render $(BUILD)/sm-gen $(BUILD)/sm-wavcmp \
-            $(BUILD)/sm-docgen
+TOOLS    := $(BUILD)/specmorphd $(BUILD)/specmorph-render $(BUILD)/sm-gen \
+            $(BUILD)/sm-wavcmp $(BUILD)/sm-docgen $(BUILD)/sm-jackio
 
 UNIT_SRC  := $(sort $(wildcard tests/dsp/test_*.c tests/conf/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
@@ -111,6 +114,12 @@ $(BUILD)/specmorph-render: $(BUILD)/tools/render.o $(BUILD)/tools/audiofile.o \
                            $(LIBCONF) $(LIBDSP)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
 
+$(BUILD)/specmorphd: $(DAEMON_OBJ) $(LIBCONF) $(LIBDSP)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL) -ljack
+
+$(BUILD)/sm-jackio: $(BUILD)/tools/jackio.o
+	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) -ljack -lm -lpthread
+
 $(BUILD)/sm-gen: $(BUILD)/tools/gen.o
 	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) -lm
 
@@ -144,15 +153,27 @@ demo: deps all
 
 bench: deps-bench all
 	@sh tools/bench.sh $(BUILD)
+	@sh tools/bench_daemon.sh $(BUILD)
+
+MANDIR     ?= $(PREFIX)/share/man
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
-	install -m 755 $(BUILD)/specmorph-render $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDDIR)
+	install -m 755 $(BUILD)/specmorphd $(BUILD)/specmorph-render \
+	    $(DESTDIR)$(BINDIR)/
 	install -m 644 conf/specmorphd.ini $(DESTDIR)$(DATADIR)/specmorphd.ini.example
+	install -m 644 daemon/specmorphd.1 $(DESTDIR)$(MANDIR)/man1/
+	sed 's|/usr/local/bin|$(BINDIR)|g' conf/specmorphd.service > \
+	    $(DESTDIR)$(SYSTEMDDIR)/specmorphd.service
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/specmorphd.service
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/specmorph-render
+	rm -f $(DESTDIR)$(BINDIR)/specmorphd $(DESTDIR)$(BINDIR)/specmorph-render
 	rm -f $(DESTDIR)$(DATADIR)/specmorphd.ini.example
+	rm -f $(DESTDIR)$(MANDIR)/man1/specmorphd.1
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/specmorphd.service
 
 clean:
 	rm -rf build

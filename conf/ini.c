@@ -1,6 +1,7 @@
 /* ini.c: strict INI loading on top of iniparser, line numbers for
  * messages, atomic saving; see ini.h. */
 #include "ini.h"
+#include "settings.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -128,11 +129,30 @@ static int section_known(const char *sec)
     for (int i = 0; i < SM_P_COUNT; i++)
         if (strcasecmp(sm_param_get_info((sm_param)i)->section, sec) == 0)
             return 1;
-    return 0;
+    return sm_setting_section_known(sec);
+}
+
+/* Closest known name over both tables (engine parameters, settings). */
+static const char *suggest_any(const char *name)
+{
+    const char *p = sm_param_suggest(name);
+    int ds;
+    const char *s = sm_setting_suggest(name, &ds);
+    size_t len = strlen(name);
+    int limit = len < 3 ? 1 : len < 6 ? 2 : (int)(len / 3);
+    if (s && ds <= limit && (!p || ds < sm_text_distance(name, p)))
+        return s;
+    return p;
 }
 
 int sm_conf_load(const char *path, sm_config *cfg, sm_conf_report_fn fn,
                  void *ctx)
+{
+    return sm_conf_load_all(path, cfg, NULL, fn, ctx);
+}
+
+int sm_conf_load_all(const char *path, sm_config *cfg, sm_settings *set,
+                     sm_conf_report_fn fn, void *ctx)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -176,6 +196,11 @@ int sm_conf_load(const char *path, sm_config *cfg, sm_conf_report_fn fn,
     }
 
     sm_config next = *cfg;
+    sm_settings next_set;
+    if (set)
+        next_set = *set;
+    else
+        sm_settings_default(&next_set);
     int problems = 0;
     /* Keys before any [section] are stored as ":key" and would otherwise
      * be ignored without a word. */
@@ -183,7 +208,7 @@ int sm_conf_load(const char *path, sm_config *cfg, sm_conf_report_fn fn,
         const char *k = d->key[i];
         if (!k || k[0] != ':')
             continue;
-        const char *sug = sm_param_suggest(k + 1);
+        const char *sug = suggest_any(k + 1);
         report(fn, ctx, "%s:%d: %s: key outside any section (expected it "
                         "under a [section]%s%s%s)",
                path, find_line(path, "", k + 1), k + 1,
@@ -220,16 +245,25 @@ int sm_conf_load(const char *path, sm_config *cfg, sm_conf_report_fn fn,
             snprintf(name, sizeof name, "%s.%s", sec, key);
             int line = find_line(path, sec, key);
             int id = sm_param_find(name);
+            const char *val = iniparser_getstring(d, keys[k], NULL);
+            char why[512];
+            int sid = id < 0 ? sm_setting_find(name) : -1;
+            if (sid >= 0) {
+                if (sm_settings_set(&next_set, (sm_setting)sid,
+                                    val ? val : "", why, sizeof why) != 0) {
+                    report(fn, ctx, "%s:%d: %s", path, line, why);
+                    problems++;
+                }
+                continue;
+            }
             if (id < 0) {
-                const char *sug = sm_param_suggest(name);
+                const char *sug = suggest_any(name);
                 report(fn, ctx, "%s:%d: %s: unknown key%s%s%s", path, line,
                        name, sug ? " (did you mean " : "", sug ? sug : "",
                        sug ? "?)" : "");
                 problems++;
                 continue;
             }
-            const char *val = iniparser_getstring(d, keys[k], NULL);
-            char why[256];
             float v;
             if (sm_param_parse((sm_param)id, val ? val : "", &v, why,
                                sizeof why) != SM_OK) {
@@ -266,13 +300,23 @@ int sm_conf_load(const char *path, sm_config *cfg, sm_conf_report_fn fn,
             problems++;
         }
     }
-    if (problems == 0)
+    if (problems == 0) {
         *cfg = next;
+        if (set)
+            *set = next_set;
+    }
     return problems;
 }
 
 sm_error sm_conf_set_kv(sm_config *cfg, const char *assignment, char *why,
                         size_t why_len)
+{
+    return sm_conf_set_kv_all(cfg, NULL, assignment, why, why_len);
+}
+
+sm_error sm_conf_set_kv_all(sm_config *cfg, sm_settings *set,
+                            const char *assignment, char *why,
+                            size_t why_len)
 {
     const char *eq = assignment ? strchr(assignment, '=') : NULL;
     if (!eq) {
@@ -289,7 +333,18 @@ sm_error sm_conf_set_kv(sm_config *cfg, const char *assignment, char *why,
     char *key = trim(name);
     int id = sm_param_find(key);
     if (id < 0) {
-        const char *sug = sm_param_suggest(key);
+        int sid = sm_setting_find(key);
+        if (sid >= 0) {
+            sm_settings scratch;
+            sm_settings *dst = set ? set : &scratch;
+            if (!set)
+                sm_settings_default(&scratch);
+            return sm_settings_set(dst, (sm_setting)sid, eq + 1, why,
+                                   why_len) == 0
+                       ? SM_OK
+                       : SM_ERR_PARSE;
+        }
+        const char *sug = suggest_any(key);
         snprintf(why, why_len, "%s: unknown key%s%s%s", key,
                  sug ? " (did you mean " : "", sug ? sug : "",
                  sug ? "?)" : "");
@@ -321,6 +376,41 @@ static void wrap_comment(FILE *f, const char *text)
 
 void sm_conf_write_ini(FILE *f, const sm_config *cfg, int with_help)
 {
+    sm_conf_write_ini_all(f, cfg, NULL, with_help);
+}
+
+static void write_settings(FILE *f, const sm_settings *set, int with_help)
+{
+    const char *last = "";
+    for (int i = 0; i < SM_S_COUNT; i++) {
+        const sm_setting_info *in = sm_setting_get_info((sm_setting)i);
+        if (strcmp(in->section, last) != 0) {
+            fprintf(f, "%s[%s]\n", *last ? "\n" : "", in->section);
+            last = in->section;
+        }
+        if (with_help) {
+            wrap_comment(f, in->help);
+            if (in->type == SM_ST_INT)
+                fprintf(f, "; %d to %d; default %s\n", in->min, in->max,
+                        in->def);
+            else
+                fprintf(f, "; default \"%s\"\n", in->def);
+        }
+        const char *v = sm_settings_str(set, (sm_setting)i);
+        /* Quote text so ';', '#' and spaces survive a reload. */
+        if (in->type == SM_ST_INT)
+            fprintf(f, "%s = %s\n", in->key, v);
+        else
+            fprintf(f, "%s = \"%s\"\n", in->key, v);
+    }
+    fprintf(f, "\n");
+}
+
+void sm_conf_write_ini_all(FILE *f, const sm_config *cfg,
+                           const sm_settings *set, int with_help)
+{
+    if (set)
+        write_settings(f, set, with_help);
     const char *last = "";
     for (int i = 0; i < SM_P_COUNT; i++) {
         const sm_param_info *in = sm_param_get_info((sm_param)i);
@@ -351,6 +441,12 @@ void sm_conf_write_ini(FILE *f, const sm_config *cfg, int with_help)
 int sm_conf_save(const char *path, const sm_config *cfg, char *why,
                  size_t why_len)
 {
+    return sm_conf_save_all(path, cfg, NULL, why, why_len);
+}
+
+int sm_conf_save_all(const char *path, const sm_config *cfg,
+                     const sm_settings *set, char *why, size_t why_len)
+{
     size_t n = strlen(path);
     char *tmp = malloc(n + 16);
     char *dircopy = strdup(path);
@@ -376,7 +472,7 @@ int sm_conf_save(const char *path, const sm_config *cfg, char *why,
     }
     fprintf(f, "; specmorphd configuration (saved by specmorph " SM_VERSION
                ")\n\n");
-    sm_conf_write_ini(f, cfg, 0);
+    sm_conf_write_ini_all(f, cfg, set, 0);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
         snprintf(why, why_len, "%s: write failed: %s", path, strerror(errno));
         fclose(f);

@@ -41,7 +41,7 @@ int sm_param_find(const char *name)
     return -1;
 }
 
-static int edit_distance(const char *a, const char *b)
+int sm_text_distance(const char *a, const char *b)
 {
     /* Two-row Levenshtein, case-insensitive; names are short. */
     size_t la = strlen(a), lb = strlen(b);
@@ -74,10 +74,10 @@ const char *sm_param_suggest(const char *name)
     int best = -1, best_d = 1 << 30;
     const char *dot = strchr(name, '.');
     for (int i = 0; i < SM_P_COUNT; i++) {
-        int d = edit_distance(name, table[i].name);
+        int d = sm_text_distance(name, table[i].name);
         /* A bare key in the right section ("k" for mask.k) also counts. */
         if (!dot) {
-            int dk = edit_distance(name, table[i].key);
+            int dk = sm_text_distance(name, table[i].key);
             if (dk < d)
                 d = dk;
         }
@@ -101,7 +101,7 @@ const char *sm_param_suggest_section(const char *section)
         return NULL;
     int best = -1, best_d = 1 << 30;
     for (int i = 0; i < SM_P_COUNT; i++) {
-        int d = edit_distance(section, table[i].section);
+        int d = sm_text_distance(section, table[i].section);
         if (d < best_d) {
             best_d = d;
             best = i;

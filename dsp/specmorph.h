@@ -87,6 +87,10 @@ int sm_param_find(const char *name);
  * nothing is reasonably close. any thread. */
 const char *sm_param_suggest(const char *name);
 
+/* Case-insensitive edit distance (for "did you mean" suggestions; 99 for
+ * strings over 63 characters). any thread. */
+int sm_text_distance(const char *a, const char *b);
+
 /* Closest section name to a misspelt one, or NULL. any thread. */
 const char *sm_param_suggest_section(const char *section);
 

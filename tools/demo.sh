@@ -1,23 +1,102 @@
 #!/bin/sh
-# demo.sh BUILD: renders two generated sources (a speech-like voice and a
-# harmonic pad) through specmorph-render with the default settings and a
-# morph sweep of positions, and says where the results are. The live JACK
-# demo replaces this when the daemon lands.
+# demo.sh BUILD: the live demo. Uses the running JACK server when there is
+# one, else starts a private dummy server; starts specmorphd; plays a
+# speech-like voice into in_a and a harmonic pad into in_b while recording
+# out_l/out_r for about 10 s and sweeping morph.position from A to B (by
+# rewriting the INI file and sending SIGHUP: every step is a live,
+# smoothed parameter change); then prints latency, DSP load, xruns,
+# under-runs and the recording's path, and stops everything it started.
 set -eu
 b="$1"
 out="${DEMO_DIR:-$b/demo}"
+secs=10
 mkdir -p "$out"
-"$b/sm-gen" voice 10 "$out/a-voice.wav"
-"$b/sm-gen" pad 10 "$out/b-pad.wav"
-for pos in 0.25 0.5 0.75; do
-    "$b/specmorph-render" -q "$out/a-voice.wav" "$out/b-pad.wav" \
-        -s morph.position=$pos -o "$out/merge-$pos.wav" \
-        --report "$out/merge-$pos.json"
+export JACK_NO_AUDIO_RESERVATION=1 JACK_NO_START_SERVER=1
+tmp=$(mktemp -d)
+jackd_pid=""
+daemon_pid=""
+io_pid=""
+cleanup() {
+    for p in $io_pid $daemon_pid; do kill "$p" 2>/dev/null || true; done
+    for p in $io_pid $daemon_pid; do wait "$p" 2>/dev/null || true; done
+    if [ -n "$jackd_pid" ]; then
+        kill "$jackd_pid" 2>/dev/null || true
+        wait "$jackd_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+srv_opt=""
+io_srv=""
+if timeout 3 jack_lsp >/dev/null 2>&1; then
+    echo "demo: using the running JACK server"
+else
+    server="specmorph-demo-$$"
+    srv_opt="-s $server"
+    io_srv="-S $server"
+    timeout 120 jackd -n "$server" -r -d dummy -r 48000 -p 256 \
+        >"$tmp/jackd.log" 2>&1 &
+    jackd_pid=$!
+    if ! timeout 10 jack_wait -s "$server" -w >/dev/null 2>&1; then
+        echo "demo: could not start a dummy JACK server:" >&2
+        cat "$tmp/jackd.log" >&2
+        exit 1
+    fi
+    echo "demo: started a private dummy JACK server ($server, 48 kHz, period 256)"
+fi
+
+"$b/sm-gen" voice $((secs + 1)) "$out/a-voice.wav"
+"$b/sm-gen" pad $((secs + 1)) "$out/b-pad.wav"
+
+name="specmorph-demo-$$"
+ini="$tmp/demo.ini"
+printf '[morph]\nposition = 0\n[output]\nwidth = 0.7\n' > "$ini"
+# shellcheck disable=SC2086
+"$b/specmorphd" -c "$ini" -n "$name" $srv_opt >"$tmp/daemon.log" 2>&1 &
+daemon_pid=$!
+i=0
+until grep -q "ready:" "$tmp/daemon.log"; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 $daemon_pid 2>/dev/null; then
+        echo "demo: specmorphd did not start:" >&2
+        cat "$tmp/daemon.log" >&2
+        exit 1
+    fi
+    sleep 0.1
 done
-lat=$("$b/specmorph-render" --print-latency)
+
+rate=48000
+# shellcheck disable=SC2086
+"$b/sm-jackio" $io_srv --play "$out/a-voice.wav" "$out/b-pad.wav" \
+    --to "$name" --record "$out/live.wav" --frames $((secs * rate)) \
+    --timeout $((secs + 20)) >"$tmp/io.log" 2>&1 &
+io_pid=$!
+echo "demo: playing voice -> in_a, pad -> in_b; sweeping morph.position 0 -> 1"
+for pos in 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0; do
+    sleep 1
+    printf '[morph]\nposition = %s\n[output]\nwidth = 0.7\n' "$pos" > "$ini"
+    kill -HUP $daemon_pid
+done
+if ! wait $io_pid; then
+    io_pid=""
+    echo "demo: playing/recording failed:" >&2
+    cat "$tmp/io.log" >&2
+    exit 1
+fi
+io_pid=""
+kill -USR1 $daemon_pid
+sleep 0.3
+kill -TERM $daemon_pid
+wait $daemon_pid || true
+daemon_pid=""
+
+status=$(grep "status:" "$tmp/daemon.log" | tail -n 1)
+field() { printf '%s\n' "$status" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+lat=$(field latency)
+echo "demo: recorded  $out/live.wav (${secs} s, stereo)"
+echo "demo: latency   $lat samples ($(awk "BEGIN{printf \"%.1f\", $lat*1000/$rate}") ms)"
+echo "demo: DSP load  $(field dsp_load) (JACK's figure)"
+echo "demo: xruns     $(field xruns)   under-runs $(field underruns)   overruns $(field overruns)"
 echo "demo: sources   $out/a-voice.wav  $out/b-pad.wav"
-for pos in 0.25 0.5 0.75; do
-    rtf=$(sed -n 's/.*"realtime_factor": \([0-9.]*\).*/\1/p' "$out/merge-$pos.json")
-    echo "demo: merged    $out/merge-$pos.wav  (morph.position=$pos, ${rtf}x real time)"
-done
-echo "demo: engine latency $lat samples at 48 kHz (trimmed: outputs are time-aligned)"

@@ -37,21 +37,49 @@ static void markdown(void)
     }
 }
 
+static void markdown_settings(void)
+{
+    printf("| key (INI `[section] key`) | type | default | description |\n");
+    printf("|---|---|---|---|\n");
+    for (int i = 0; i < SM_S_COUNT; i++) {
+        const sm_setting_info *in = sm_setting_get_info((sm_setting)i);
+        const char *type = in->type == SM_ST_INT      ? "int"
+                           : in->type == SM_ST_REGEX  ? "regex"
+                           : in->type == SM_ST_NAME   ? "name"
+                                                      : "text";
+        char range[48] = "";
+        if (in->type == SM_ST_INT)
+            snprintf(range, sizeof range, " (%d .. %d)", in->min, in->max);
+        if (*in->def)
+            printf("| `%s` | %s%s | `%s` | %s |\n", in->name, type, range,
+                   in->def, in->help);
+        else
+            printf("| `%s` | %s%s | (empty) | %s |\n", in->name, type,
+                   range, in->help);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "markdown")) {
         markdown();
         return 0;
     }
+    if (argc == 2 && !strcmp(argv[1], "settings")) {
+        markdown_settings();
+        return 0;
+    }
     if (argc == 2 && !strcmp(argv[1], "ini")) {
         sm_config c = sm_config_default(48000);
+        sm_settings set;
+        sm_settings_default(&set);
         printf("; specmorphd / specmorph-render example configuration.\n"
                "; Generated from dsp/params.def by `make docs`; every key is "
                "shown\n; with its default. Values are checked strictly: a bad "
                "one is\n; reported as FILE:LINE: section.key: problem.\n\n");
-        sm_conf_write_ini(stdout, &c, 1);
+        sm_conf_write_ini_all(stdout, &c, &set, 1);
         return 0;
     }
-    fprintf(stderr, "usage: sm-docgen markdown|ini\n");
+    fprintf(stderr, "usage: sm-docgen markdown|settings|ini\n");
     return 2;
 }

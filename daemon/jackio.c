@@ -1,0 +1,543 @@
+/* jackio.c: JACK client, rings, DSP worker; see jackio.h for the thread
+ * rules. The audio path pauses (silence out, rings untouched) whenever the
+ * control thread re-primes it, and whenever JACK's period differs from the
+ * one the rings were primed for, so a change is never half-applied. */
+#include "jackio.h"
+
+#include <errno.h>
+#include <jack/jack.h>
+#include <jack/ringbuffer.h>
+#include <jack/thread.h>
+#include <pthread.h>
+#include <regex.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SM_MAX_PERIOD 8192
+#define HIST_BINS 1024 /* worker time per wake-up, 4 us per bin */
+#define HIST_US 4
+#define FRAME_BYTES (2 * sizeof(float))
+
+struct sm_jack {
+    jack_client_t *client;
+    jack_port_t *in_a, *in_b, *out_l, *out_r;
+    char name[128];
+    int prefill;
+    sm_engine *engine;
+
+    jack_ringbuffer_t *rin, *rout; /* interleaved frames: (a,b) / (l,r) */
+    float *cb_buf;                 /* process callback scratch, 2 x max */
+    float *wk_a, *wk_b, *wk_l, *wk_r, *wk_buf; /* worker scratch */
+
+    sem_t wake;
+    pthread_t worker;
+    int worker_running;
+
+    atomic_int paused;        /* control -> RT, worker */
+    atomic_int rt_ack, wk_ack; /* RT, worker -> control */
+    atomic_int quit;
+    atomic_int primed_period; /* period the rings are primed for */
+    atomic_int latency;       /* samples reported on the ports */
+    atomic_int active;
+
+    atomic_int f_shutdown, f_ports, f_format;
+    atomic_int origin_pending;  /* next running cycle is engine sample 0 */
+    atomic_uint origin_frame;   /* its JACK frame time */
+    atomic_ullong underruns, overruns, xruns;
+
+    /* Worker timing, written by the worker only; read without a lock
+     * (a status line may mix two consecutive updates, nothing worse). */
+    atomic_ullong wk_runs, wk_ns_sum, wk_ns_max;
+    atomic_uint wk_hist[HIST_BINS + 1];
+};
+
+/* ---- callbacks: RT or notification threads; flags and copies only ---- */
+
+static int on_process(jack_nframes_t n, void *arg)
+{
+    sm_jack *j = arg;
+    float *a = jack_port_get_buffer(j->in_a, n);
+    float *b = jack_port_get_buffer(j->in_b, n);
+    float *l = jack_port_get_buffer(j->out_l, n);
+    float *r = jack_port_get_buffer(j->out_r, n);
+    size_t bytes = (size_t)n * FRAME_BYTES;
+    if (atomic_load(&j->paused) ||
+        (int)n != atomic_load_explicit(&j->primed_period,
+                                       memory_order_relaxed)) {
+        atomic_store(&j->rt_ack, 1);
+        memset(l, 0, n * sizeof(float));
+        memset(r, 0, n * sizeof(float));
+        return 0;
+    }
+    if (atomic_load_explicit(&j->origin_pending, memory_order_relaxed)) {
+        atomic_store(&j->origin_frame, jack_last_frame_time(j->client));
+        atomic_store(&j->origin_pending, 0);
+    }
+    float *buf = j->cb_buf;
+    if (jack_ringbuffer_write_space(j->rin) >= bytes) {
+        for (jack_nframes_t i = 0; i < n; i++) {
+            buf[2 * i] = a[i];
+            buf[2 * i + 1] = b[i];
+        }
+        jack_ringbuffer_write(j->rin, (const char *)buf, bytes);
+    } else {
+        atomic_fetch_add_explicit(&j->overruns, 1, memory_order_relaxed);
+    }
+    sem_post(&j->wake);
+    if (jack_ringbuffer_read_space(j->rout) >= bytes) {
+        jack_ringbuffer_read(j->rout, (char *)buf, bytes);
+        for (jack_nframes_t i = 0; i < n; i++) {
+            l[i] = buf[2 * i];
+            r[i] = buf[2 * i + 1];
+        }
+    } else {
+        memset(l, 0, n * sizeof(float));
+        memset(r, 0, n * sizeof(float));
+        atomic_fetch_add_explicit(&j->underruns, 1, memory_order_relaxed);
+    }
+    return 0;
+}
+
+static void on_latency(jack_latency_callback_mode_t mode, void *arg)
+{
+    sm_jack *j = arg;
+    jack_nframes_t lat = (jack_nframes_t)atomic_load(&j->latency);
+    jack_latency_range_t ra, rb, out;
+    if (mode == JackCaptureLatency) {
+        jack_port_get_latency_range(j->in_a, mode, &ra);
+        jack_port_get_latency_range(j->in_b, mode, &rb);
+        out.min = (ra.min < rb.min ? ra.min : rb.min) + lat;
+        out.max = (ra.max > rb.max ? ra.max : rb.max) + lat;
+        jack_port_set_latency_range(j->out_l, mode, &out);
+        jack_port_set_latency_range(j->out_r, mode, &out);
+    } else {
+        jack_port_get_latency_range(j->out_l, mode, &ra);
+        jack_port_get_latency_range(j->out_r, mode, &rb);
+        out.min = (ra.min < rb.min ? ra.min : rb.min) + lat;
+        out.max = (ra.max > rb.max ? ra.max : rb.max) + lat;
+        jack_port_set_latency_range(j->in_a, mode, &out);
+        jack_port_set_latency_range(j->in_b, mode, &out);
+    }
+}
+
+static int on_xrun(void *arg)
+{
+    sm_jack *j = arg;
+    atomic_fetch_add_explicit(&j->xruns, 1, memory_order_relaxed);
+    return 0;
+}
+
+static void on_shutdown(jack_status_t code, const char *reason, void *arg)
+{
+    (void)code;
+    (void)reason;
+    sm_jack *j = arg;
+    atomic_store(&j->f_shutdown, 1);
+}
+
+static void on_port_registration(jack_port_id_t id, int reg, void *arg)
+{
+    (void)id;
+    sm_jack *j = arg;
+    if (reg)
+        atomic_store(&j->f_ports, 1);
+}
+
+static int on_buffer_size(jack_nframes_t n, void *arg)
+{
+    (void)n;
+    sm_jack *j = arg;
+    atomic_store(&j->f_format, 1);
+    return 0;
+}
+
+static int on_sample_rate(jack_nframes_t n, void *arg)
+{
+    (void)n;
+    sm_jack *j = arg;
+    atomic_store(&j->f_format, 1);
+    return 0;
+}
+
+/* ---- DSP worker ------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    sm_jack *j = arg;
+    const size_t max = SM_MAX_PERIOD;
+    for (;;) {
+        while (sem_wait(&j->wake) != 0 && errno == EINTR)
+            ;
+        if (atomic_load(&j->quit))
+            break;
+        if (atomic_load(&j->paused)) {
+            atomic_store(&j->wk_ack, 1);
+            continue;
+        }
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0); /* vDSO: no system call */
+        size_t frames, total = 0;
+        while ((frames = jack_ringbuffer_read_space(j->rin) / FRAME_BYTES)) {
+            total += frames;
+            if (frames > max)
+                frames = max;
+            jack_ringbuffer_read(j->rin, (char *)j->wk_buf,
+                                 frames * FRAME_BYTES);
+            for (size_t i = 0; i < frames; i++) {
+                j->wk_a[i] = j->wk_buf[2 * i];
+                j->wk_b[i] = j->wk_buf[2 * i + 1];
+            }
+            sm_engine_process(j->engine, j->wk_a, j->wk_b, j->wk_l, j->wk_r,
+                              frames);
+            for (size_t i = 0; i < frames; i++) {
+                j->wk_buf[2 * i] = j->wk_l[i];
+                j->wk_buf[2 * i + 1] = j->wk_r[i];
+            }
+            if (jack_ringbuffer_write_space(j->rout) >= frames * FRAME_BYTES)
+                jack_ringbuffer_write(j->rout, (const char *)j->wk_buf,
+                                      frames * FRAME_BYTES);
+            else
+                atomic_fetch_add_explicit(&j->overruns, 1,
+                                          memory_order_relaxed);
+        }
+        if (total) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            unsigned long long ns =
+                (unsigned long long)(t1.tv_sec - t0.tv_sec) * 1000000000ull +
+                (unsigned long long)(t1.tv_nsec - t0.tv_nsec);
+            atomic_fetch_add_explicit(&j->wk_runs, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&j->wk_ns_sum, ns, memory_order_relaxed);
+            if (ns > atomic_load_explicit(&j->wk_ns_max, memory_order_relaxed))
+                atomic_store_explicit(&j->wk_ns_max, ns, memory_order_relaxed);
+            unsigned long long bin = ns / (1000ull * HIST_US);
+            atomic_fetch_add_explicit(
+                &j->wk_hist[bin < HIST_BINS ? bin : HIST_BINS], 1,
+                memory_order_relaxed);
+        }
+    }
+    return NULL;
+}
+
+/* ---- control thread ---------------------------------------------------- */
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Stops the audio path from touching the rings; returns when both the
+ * process callback and the worker have acknowledged (or the process
+ * callback is evidently not running: server gone or not active). */
+static void pause_path(sm_jack *j)
+{
+    atomic_store(&j->rt_ack, 0);
+    atomic_store(&j->wk_ack, 0);
+    atomic_store(&j->paused, 1);
+    if (j->worker_running)
+        sem_post(&j->wake);
+    for (int i = 0; i < 400; i++) {
+        int rt_ok = atomic_load(&j->rt_ack) || !atomic_load(&j->active) ||
+                    atomic_load(&j->f_shutdown);
+        int wk_ok = atomic_load(&j->wk_ack) || !j->worker_running;
+        if (rt_ok && wk_ok)
+            return;
+        sleep_ms(1);
+        if (j->worker_running && !atomic_load(&j->wk_ack))
+            sem_post(&j->wake);
+    }
+}
+
+/* Empties the rings and fills the output ring with prefill periods of
+ * silence; the path must be paused. */
+static void prime(sm_jack *j)
+{
+    int period = (int)jack_get_buffer_size(j->client);
+    jack_ringbuffer_reset(j->rin);
+    jack_ringbuffer_reset(j->rout);
+    /* Drain stale wake-ups so the worker does not spin on them. */
+    while (sem_trywait(&j->wake) == 0)
+        ;
+    size_t zeros = (size_t)j->prefill * (size_t)period * FRAME_BYTES;
+    memset(j->wk_buf, 0, sizeof(float) * 2 * SM_MAX_PERIOD);
+    while (zeros) {
+        size_t m = zeros < sizeof(float) * 2 * SM_MAX_PERIOD
+                       ? zeros
+                       : sizeof(float) * 2 * SM_MAX_PERIOD;
+        jack_ringbuffer_write(j->rout, (const char *)j->wk_buf, m);
+        zeros -= m;
+    }
+    atomic_store(&j->latency, sm_engine_latency(j->engine) +
+                                  j->prefill * period);
+    atomic_store(&j->primed_period, period <= SM_MAX_PERIOD ? period : -1);
+}
+
+static void resume_path(sm_jack *j) { atomic_store(&j->paused, 0); }
+
+void sm_jack_resync(sm_jack *j)
+{
+    pause_path(j);
+    prime(j);
+    resume_path(j);
+    if (atomic_load(&j->active))
+        jack_recompute_total_latencies(j->client);
+}
+
+sm_engine *sm_jack_swap_engine(sm_jack *j, sm_engine *e)
+{
+    pause_path(j);
+    sm_engine *old = j->engine;
+    j->engine = e;
+    prime(j);
+    atomic_store(&j->origin_pending, 1);
+    resume_path(j);
+    if (atomic_load(&j->active))
+        jack_recompute_total_latencies(j->client);
+    return old;
+}
+
+static int alloc_buffers(sm_jack *j)
+{
+    size_t cap = (size_t)(j->prefill + 4) * SM_MAX_PERIOD * FRAME_BYTES;
+    j->rin = jack_ringbuffer_create(cap);
+    j->rout = jack_ringbuffer_create(cap);
+    j->cb_buf = calloc(2 * SM_MAX_PERIOD, sizeof(float));
+    j->wk_buf = calloc(2 * SM_MAX_PERIOD, sizeof(float));
+    j->wk_a = calloc(SM_MAX_PERIOD, sizeof(float));
+    j->wk_b = calloc(SM_MAX_PERIOD, sizeof(float));
+    j->wk_l = calloc(SM_MAX_PERIOD, sizeof(float));
+    j->wk_r = calloc(SM_MAX_PERIOD, sizeof(float));
+    if (!j->rin || !j->rout || !j->cb_buf || !j->wk_buf || !j->wk_a ||
+        !j->wk_b || !j->wk_l || !j->wk_r)
+        return -1;
+    /* Lock and touch now: no page fault on the audio path later. */
+    jack_ringbuffer_mlock(j->rin);
+    jack_ringbuffer_mlock(j->rout);
+    memset(j->rin->buf, 0, j->rin->size);
+    memset(j->rout->buf, 0, j->rout->size);
+    return 0;
+}
+
+sm_jack *sm_jack_open(const char *client_name, const char *server,
+                      int prefill_periods, char *why, size_t why_len)
+{
+    sm_jack *j = calloc(1, sizeof *j);
+    if (!j) {
+        snprintf(why, why_len, "out of memory");
+        return NULL;
+    }
+    snprintf(j->name, sizeof j->name, "%s", client_name);
+    j->prefill = prefill_periods;
+    if (sem_init(&j->wake, 0, 0) != 0 || alloc_buffers(j) != 0) {
+        snprintf(why, why_len, "out of memory");
+        goto fail;
+    }
+    jack_options_t opt = JackNoStartServer | JackUseExactName;
+    jack_status_t st = 0;
+    if (server && *server)
+        j->client = jack_client_open(client_name, opt | JackServerName, &st,
+                                     server);
+    else
+        j->client = jack_client_open(client_name, opt, &st);
+    if (!j->client) {
+        if (st & JackNameNotUnique)
+            snprintf(why, why_len, "client name '%s' is taken", client_name);
+        else if (st & JackServerFailed)
+            snprintf(why, why_len, "no JACK server%s%s running",
+                     server && *server ? " named " : "",
+                     server && *server ? server : "");
+        else
+            snprintf(why, why_len, "cannot open a JACK client (status "
+                                   "0x%x)", (unsigned)st);
+        goto fail;
+    }
+    j->in_a = jack_port_register(j->client, "in_a", JACK_DEFAULT_AUDIO_TYPE,
+                                 JackPortIsInput, 0);
+    j->in_b = jack_port_register(j->client, "in_b", JACK_DEFAULT_AUDIO_TYPE,
+                                 JackPortIsInput, 0);
+    j->out_l = jack_port_register(j->client, "out_l",
+                                  JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput,
+                                  0);
+    j->out_r = jack_port_register(j->client, "out_r",
+                                  JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput,
+                                  0);
+    if (!j->in_a || !j->in_b || !j->out_l || !j->out_r) {
+        snprintf(why, why_len, "cannot register ports");
+        goto fail;
+    }
+    if (jack_set_process_callback(j->client, on_process, j) ||
+        jack_set_latency_callback(j->client, on_latency, j) ||
+        jack_set_xrun_callback(j->client, on_xrun, j) ||
+        jack_set_port_registration_callback(j->client, on_port_registration,
+                                            j) ||
+        jack_set_buffer_size_callback(j->client, on_buffer_size, j) ||
+        jack_set_sample_rate_callback(j->client, on_sample_rate, j)) {
+        snprintf(why, why_len, "cannot set JACK callbacks");
+        goto fail;
+    }
+    jack_on_info_shutdown(j->client, on_shutdown, j);
+    atomic_store(&j->paused, 1);
+    atomic_store(&j->primed_period, -1);
+    return j;
+fail:
+    sm_jack_close(j);
+    return NULL;
+}
+
+int sm_jack_rate(sm_jack *j) { return (int)jack_get_sample_rate(j->client); }
+
+int sm_jack_period(sm_jack *j) { return (int)jack_get_buffer_size(j->client); }
+
+const char *sm_jack_client_name(sm_jack *j)
+{
+    return jack_get_client_name(j->client);
+}
+
+int sm_jack_start(sm_jack *j, sm_engine *engine, char *why, size_t why_len)
+{
+    j->engine = engine;
+    prime(j);
+    atomic_store(&j->origin_pending, 1);
+    int prio = jack_client_real_time_priority(j->client);
+    int rt = jack_is_realtime(j->client);
+    /* Below JACK's own priority: the process callback must always win. */
+    int rc = jack_client_create_thread(j->client, &j->worker,
+                                       prio > 1 ? prio - 1 : 1, rt,
+                                       worker_main, j);
+    if (rc != 0 && rt)
+        rc = jack_client_create_thread(j->client, &j->worker, 0, 0,
+                                       worker_main, j);
+    if (rc != 0) {
+        snprintf(why, why_len, "cannot create the DSP worker thread");
+        return -1;
+    }
+    j->worker_running = 1;
+    resume_path(j);
+    if (jack_activate(j->client) != 0) {
+        snprintf(why, why_len, "cannot activate the JACK client");
+        return -1;
+    }
+    atomic_store(&j->active, 1);
+    return 0;
+}
+
+void sm_jack_close(sm_jack *j)
+{
+    if (!j)
+        return;
+    if (j->client) {
+        /* After a server shutdown the client is a zombie: closing it is
+         * the documented way out, and never from a callback. */
+        if (atomic_load(&j->active) && !atomic_load(&j->f_shutdown))
+            jack_deactivate(j->client);
+        atomic_store(&j->active, 0);
+        jack_client_close(j->client);
+        j->client = NULL;
+    }
+    if (j->worker_running) {
+        atomic_store(&j->quit, 1);
+        sem_post(&j->wake);
+        pthread_join(j->worker, NULL);
+        j->worker_running = 0;
+    }
+    sem_destroy(&j->wake);
+    if (j->rin)
+        jack_ringbuffer_free(j->rin);
+    if (j->rout)
+        jack_ringbuffer_free(j->rout);
+    free(j->cb_buf);
+    free(j->wk_buf);
+    free(j->wk_a);
+    free(j->wk_b);
+    free(j->wk_l);
+    free(j->wk_r);
+    sm_engine_free(j->engine);
+    free(j);
+}
+
+int sm_jack_take_shutdown(sm_jack *j) { return atomic_exchange(&j->f_shutdown, 0); }
+int sm_jack_take_ports_changed(sm_jack *j) { return atomic_exchange(&j->f_ports, 0); }
+int sm_jack_take_format_changed(sm_jack *j) { return atomic_exchange(&j->f_format, 0); }
+
+sm_engine *sm_jack_engine(sm_jack *j) { return j->engine; }
+
+void sm_jack_get_counters(sm_jack *j, sm_jack_counters *c)
+{
+    c->underruns = atomic_load(&j->underruns);
+    c->overruns = atomic_load(&j->overruns);
+    c->xruns = atomic_load(&j->xruns);
+    c->dsp_load = j->client ? jack_cpu_load(j->client) : 0.0f;
+    c->latency = atomic_load(&j->latency);
+    c->period = atomic_load(&j->primed_period);
+    c->rate_hz = j->client ? (int)jack_get_sample_rate(j->client) : 0;
+    c->origin_frame = atomic_load(&j->origin_frame);
+    unsigned long long runs = atomic_load(&j->wk_runs);
+    c->worker_runs = runs;
+    c->worker_mean_us = runs ? atomic_load(&j->wk_ns_sum) / 1e3 / runs : 0.0;
+    c->worker_max_us = atomic_load(&j->wk_ns_max) / 1e3;
+    /* p99 from the histogram: the upper edge of the bin that holds it. */
+    unsigned long long want = runs - runs / 100, seen = 0;
+    c->worker_p99_us = 0.0;
+    for (int i = 0; runs && i <= HIST_BINS; i++) {
+        seen += atomic_load(&j->wk_hist[i]);
+        if (seen >= want) {
+            c->worker_p99_us = i < HIST_BINS ? (double)(i + 1) * HIST_US
+                                             : c->worker_max_us;
+            break;
+        }
+    }
+}
+
+/* Connects src -> dst unless already connected; 1 when a connection was
+ * made. */
+static int connect_once(sm_jack *j, const char *src, const char *dst)
+{
+    jack_port_t *p = jack_port_by_name(j->client, src);
+    if (!p || jack_port_connected_to(p, dst))
+        return 0;
+    return jack_connect(j->client, src, dst) == 0;
+}
+
+static int own_port(sm_jack *j, const char *port)
+{
+    const char *me = jack_get_client_name(j->client);
+    size_t n = strlen(me);
+    return strncmp(port, me, n) == 0 && port[n] == ':';
+}
+
+int sm_jack_autoconnect(sm_jack *j, const void *re_a, const void *re_b,
+                        const void *re_out)
+{
+    int made = 0;
+    const void *res[2] = {re_a, re_b};
+    jack_port_t *dst[2] = {j->in_a, j->in_b};
+    const char **ports = jack_get_ports(j->client, NULL,
+                                        JACK_DEFAULT_AUDIO_TYPE,
+                                        JackPortIsOutput);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; res[k] && ports && ports[i]; i++)
+            if (!own_port(j, ports[i]) &&
+                regexec((const regex_t *)res[k], ports[i], 0, NULL, 0) == 0)
+                made += connect_once(j, ports[i], jack_port_name(dst[k]));
+    jack_free(ports);
+    if (!re_out)
+        return made;
+    ports = jack_get_ports(j->client, NULL, JACK_DEFAULT_AUDIO_TYPE,
+                           JackPortIsInput);
+    const char *match[2] = {NULL, NULL};
+    int nm = 0;
+    for (int i = 0; ports && ports[i] && nm < 2; i++)
+        if (!own_port(j, ports[i]) &&
+            regexec((const regex_t *)re_out, ports[i], 0, NULL, 0) == 0)
+            match[nm++] = ports[i];
+    if (nm >= 1) {
+        made += connect_once(j, jack_port_name(j->out_l), match[0]);
+        made += connect_once(j, jack_port_name(j->out_r),
+                             match[nm == 2 ? 1 : 0]);
+    }
+    jack_free(ports);
+    return made;
+}
