@@ -36,7 +36,10 @@ else
     server="specmorph-demo-$$"
     srv_opt="-s $server"
     io_srv="-S $server"
-    timeout 120 jackd -n "$server" -r -d dummy -r 48000 -p 256 \
+    # Real-time scheduling where this user may use it (fewer xruns).
+    rt=-r
+    chrt -f 10 true 2>/dev/null && rt=-R
+    timeout 120 jackd -n "$server" $rt -d dummy -r 48000 -p 256 \
         >"$tmp/jackd.log" 2>&1 &
     jackd_pid=$!
     if ! timeout 10 jack_wait -s "$server" -w >/dev/null 2>&1; then
@@ -50,7 +53,7 @@ fi
 "$b/sm-gen" voice $((secs + 1)) "$out/a-voice.wav"
 "$b/sm-gen" pad $((secs + 1)) "$out/b-pad.wav"
 
-name="specmorph-demo-$$"
+name="specmorph-demo"  # not the server's name: JACK then refuses new clients
 ini="$tmp/demo.ini"
 printf '[morph]\nposition = 0\n[output]\nwidth = 0.7\n' > "$ini"
 # shellcheck disable=SC2086

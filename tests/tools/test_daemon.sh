@@ -363,5 +363,9 @@ timeout 5 "$D" --version > "$T/out.txt" 2>&1
 check "g: --version" '[ $? = 0 ] && grep -q "^specmorphd " "$T/out.txt"'
 jack_stop
 
+# Everything started here ran with one of this run's server names.
+jack_cleanup
+check "nothing left running" '! pgrep -f "sm-test-$$-" >/dev/null'
+
 echo "test_daemon: $pass passed, $fail failed"
 [ $fail -eq 0 ]
