@@ -44,8 +44,10 @@ struct sm_jack {
     atomic_int active;
 
     atomic_int f_shutdown, f_ports, f_format;
-    atomic_int origin_pending;  /* next running cycle is engine sample 0 */
-    atomic_uint origin_frame;   /* its JACK frame time */
+    /* Audio-thread state, reset by the control thread while paused. */
+    unsigned long long pushed;  /* frames given to the current engine */
+    size_t debt;                /* frames of output owed after under-runs */
+    atomic_uint origin_frame;   /* JACK frame time of engine sample 0 */
     atomic_ullong underruns, overruns, xruns;
 
     /* Worker timing, written by the worker only; read without a lock
@@ -72,10 +74,6 @@ static int on_process(jack_nframes_t n, void *arg)
         memset(r, 0, n * sizeof(float));
         return 0;
     }
-    if (atomic_load_explicit(&j->origin_pending, memory_order_relaxed)) {
-        atomic_store(&j->origin_frame, jack_last_frame_time(j->client));
-        atomic_store(&j->origin_pending, 0);
-    }
     float *buf = j->cb_buf;
     if (jack_ringbuffer_write_space(j->rin) >= bytes) {
         for (jack_nframes_t i = 0; i < n; i++) {
@@ -83,10 +81,25 @@ static int on_process(jack_nframes_t n, void *arg)
             buf[2 * i + 1] = b[i];
         }
         jack_ringbuffer_write(j->rin, (const char *)buf, bytes);
+        /* Engine sample 0 in JACK time; a skipped cycle or dropped input
+         * moves it, so it is published every cycle. */
+        atomic_store_explicit(
+            &j->origin_frame,
+            (unsigned)(jack_last_frame_time(j->client) - j->pushed),
+            memory_order_relaxed);
+        j->pushed += n;
     } else {
         atomic_fetch_add_explicit(&j->overruns, 1, memory_order_relaxed);
     }
     sem_post(&j->wake);
+    /* Output owed after an under-run arrives late: drop it when it does,
+     * so the latency returns to the one reported. */
+    size_t avail = jack_ringbuffer_read_space(j->rout) / FRAME_BYTES;
+    if (j->debt && avail > n) {
+        size_t drop = avail - n < j->debt ? avail - n : j->debt;
+        jack_ringbuffer_read_advance(j->rout, drop * FRAME_BYTES);
+        j->debt -= drop;
+    }
     if (jack_ringbuffer_read_space(j->rout) >= bytes) {
         jack_ringbuffer_read(j->rout, (char *)buf, bytes);
         for (jack_nframes_t i = 0; i < n; i++) {
@@ -96,6 +109,7 @@ static int on_process(jack_nframes_t n, void *arg)
     } else {
         memset(l, 0, n * sizeof(float));
         memset(r, 0, n * sizeof(float));
+        j->debt += n;
         atomic_fetch_add_explicit(&j->underruns, 1, memory_order_relaxed);
     }
     return 0;
@@ -256,6 +270,9 @@ static void pause_path(sm_jack *j)
 static void prime(sm_jack *j)
 {
     int period = (int)jack_get_buffer_size(j->client);
+    /* Input still in the ring never reaches the engine: take it back out
+     * of the count that places engine sample 0 in JACK time. */
+    j->pushed -= jack_ringbuffer_read_space(j->rin) / FRAME_BYTES;
     jack_ringbuffer_reset(j->rin);
     jack_ringbuffer_reset(j->rout);
     /* Drain stale wake-ups so the worker does not spin on them. */
@@ -270,6 +287,7 @@ static void prime(sm_jack *j)
         jack_ringbuffer_write(j->rout, (const char *)j->wk_buf, m);
         zeros -= m;
     }
+    j->debt = 0;
     atomic_store(&j->latency, sm_engine_latency(j->engine) +
                                   j->prefill * period);
     atomic_store(&j->primed_period, period <= SM_MAX_PERIOD ? period : -1);
@@ -292,7 +310,7 @@ sm_engine *sm_jack_swap_engine(sm_jack *j, sm_engine *e)
     sm_engine *old = j->engine;
     j->engine = e;
     prime(j);
-    atomic_store(&j->origin_pending, 1);
+    j->pushed = 0;
     resume_path(j);
     if (atomic_load(&j->active))
         jack_recompute_total_latencies(j->client);
@@ -400,7 +418,7 @@ int sm_jack_start(sm_jack *j, sm_engine *engine, char *why, size_t why_len)
 {
     j->engine = engine;
     prime(j);
-    atomic_store(&j->origin_pending, 1);
+    j->pushed = 0;
     int prio = jack_client_real_time_priority(j->client);
     int rt = jack_is_realtime(j->client);
     /* Below JACK's own priority: the process callback must always win. */

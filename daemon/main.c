@@ -474,6 +474,12 @@ int main(int argc, char **argv)
                         (now.tv_sec == next_try.tv_sec &&
                          now.tv_nsec >= next_try.tv_nsec))) {
             int r = try_connect(&d, warned);
+            if (r == -2) {
+                /* The configuration cannot run at the server's rate:
+                 * retrying will not help; a supervisor may restart us. */
+                patterns_free(&d.pat);
+                return 1;
+            }
             if (r == 0) {
                 backoff_ms = 100;
                 warned = 0;
