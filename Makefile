@@ -83,7 +83,7 @@ UNIT_SRC  := $(sort $(wildcard tests/dsp/test_*.c tests/conf/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
 SHELL_TESTS := $(sort $(wildcard tests/tools/test_*.sh))
 
-.PHONY: all deps deps-bench check check-unit demo bench install uninstall \
+.PHONY: all deps deps-bench check check-unit demo bench soak install uninstall \
         clean docs docs-check config
 
 all: $(LIBDSP) $(LIBCONF) $(TOOLS)
@@ -157,6 +157,10 @@ bench: deps-bench all
 
 MANDIR     ?= $(PREFIX)/share/man
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+
+# Ten minutes of the daemon at 128-frame periods (SOAK_MINUTES to change).
+soak: deps all
+	@sh tools/soak.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
