@@ -115,26 +115,30 @@ static int on_process(jack_nframes_t n, void *arg)
     return 0;
 }
 
+/* Latency of one side = the widest range on the other side + ours:
+ * capture latency flows inputs -> outputs, playback outputs -> inputs. */
+static void propagate(jack_port_t *const from[2], jack_port_t *const to[2],
+                      jack_latency_callback_mode_t mode, jack_nframes_t lat)
+{
+    jack_latency_range_t ra, rb, out;
+    jack_port_get_latency_range(from[0], mode, &ra);
+    jack_port_get_latency_range(from[1], mode, &rb);
+    out.min = (ra.min < rb.min ? ra.min : rb.min) + lat;
+    out.max = (ra.max > rb.max ? ra.max : rb.max) + lat;
+    jack_port_set_latency_range(to[0], mode, &out);
+    jack_port_set_latency_range(to[1], mode, &out);
+}
+
 static void on_latency(jack_latency_callback_mode_t mode, void *arg)
 {
     sm_jack *j = arg;
     jack_nframes_t lat = (jack_nframes_t)atomic_load(&j->latency);
-    jack_latency_range_t ra, rb, out;
-    if (mode == JackCaptureLatency) {
-        jack_port_get_latency_range(j->in_a, mode, &ra);
-        jack_port_get_latency_range(j->in_b, mode, &rb);
-        out.min = (ra.min < rb.min ? ra.min : rb.min) + lat;
-        out.max = (ra.max > rb.max ? ra.max : rb.max) + lat;
-        jack_port_set_latency_range(j->out_l, mode, &out);
-        jack_port_set_latency_range(j->out_r, mode, &out);
-    } else {
-        jack_port_get_latency_range(j->out_l, mode, &ra);
-        jack_port_get_latency_range(j->out_r, mode, &rb);
-        out.min = (ra.min < rb.min ? ra.min : rb.min) + lat;
-        out.max = (ra.max > rb.max ? ra.max : rb.max) + lat;
-        jack_port_set_latency_range(j->in_a, mode, &out);
-        jack_port_set_latency_range(j->in_b, mode, &out);
-    }
+    jack_port_t *const ins[2] = {j->in_a, j->in_b};
+    jack_port_t *const outs[2] = {j->out_l, j->out_r};
+    if (mode == JackCaptureLatency)
+        propagate(ins, outs, mode, lat);
+    else
+        propagate(outs, ins, mode, lat);
 }
 
 static int on_xrun(void *arg)
