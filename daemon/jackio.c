@@ -8,6 +8,7 @@
 #include <jack/jack.h>
 #include <jack/ringbuffer.h>
 #include <jack/thread.h>
+#include <math.h>
 #include <pthread.h>
 #include <regex.h>
 #include <semaphore.h>
@@ -19,6 +20,8 @@
 #define SM_MAX_PERIOD 8192
 #define HIST_BINS 1024 /* worker time per wake-up, 4 us per bin */
 #define HIST_US 4
+#define HIST_LEN 65536 /* input history for pre-rolling a new engine */
+#define FADE_MS 50
 #define FRAME_BYTES (2 * sizeof(float))
 
 struct sm_jack {
@@ -45,9 +48,20 @@ struct sm_jack {
 
     atomic_int f_shutdown, f_ports, f_format;
     /* Audio-thread state, reset by the control thread while paused. */
-    unsigned long long pushed;  /* frames given to the current engine */
+    unsigned long long pushed;  /* frames of the stream given to the worker */
     size_t debt;                /* frames of output owed after under-runs */
-    atomic_uint origin_frame;   /* JACK frame time of engine sample 0 */
+    atomic_uint stream_origin;  /* JACK frame time of stream frame 0 */
+    atomic_ullong post_ns;      /* when the callback last woke the worker */
+
+    /* Crossfaded engine swap (see worker_block). incoming: control ->
+     * worker; retired: worker -> control, which frees it. */
+    _Atomic(sm_engine *) incoming, retired;
+    atomic_ullong engine_start; /* stream frame of the engine's sample 0 */
+    sm_engine *next;            /* worker only: engine being brought in */
+    unsigned long long next_start, next_pos, hist_n;
+    int fade_i, fade_len, fade_power;
+    float *hist_a, *hist_b;     /* input history, HIST_LEN frames */
+    float *x_a, *x_b, *x_l, *x_r, *x_l2, *x_r2; /* worker scratch */
     atomic_ullong underruns, overruns, xruns;
 
     /* Worker timing, written by the worker only; read without a lock
@@ -84,13 +98,19 @@ static int on_process(jack_nframes_t n, void *arg)
         /* Engine sample 0 in JACK time; a skipped cycle or dropped input
          * moves it, so it is published every cycle. */
         atomic_store_explicit(
-            &j->origin_frame,
+            &j->stream_origin,
             (unsigned)(jack_last_frame_time(j->client) - j->pushed),
             memory_order_relaxed);
         j->pushed += n;
     } else {
         atomic_fetch_add_explicit(&j->overruns, 1, memory_order_relaxed);
     }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now); /* vDSO: no system call */
+    atomic_store_explicit(&j->post_ns,
+                          (unsigned long long)now.tv_sec * 1000000000ull +
+                              (unsigned long long)now.tv_nsec,
+                          memory_order_relaxed);
     sem_post(&j->wake);
     /* Output owed after an under-run arrives late: drop it when it does,
      * so the latency returns to the one reported. */
@@ -182,6 +202,103 @@ static int on_sample_rate(jack_nframes_t n, void *arg)
 
 /* ---- DSP worker ------------------------------------------------------- */
 
+static void hist_write(sm_jack *j, const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t p = (size_t)((j->hist_n + i) & (HIST_LEN - 1));
+        j->hist_a[p] = a[i];
+        j->hist_b[p] = b[i];
+    }
+    j->hist_n += n;
+}
+
+/* A new engine is brought in without a gap: it is first fed the recent
+ * input history, a bounded amount per period beside the running engine
+ * (pre-roll, so its state and latency are filled), then both run on the
+ * live input while the output crossfades over FADE_MS, then the old one
+ * is handed back to the control thread. Nothing here allocates. */
+static void bring_in(sm_jack *j, const float *a, const float *b, float *l,
+                     float *r, size_t frames, unsigned long long p0)
+{
+    if (!j->next) {
+        sm_engine *in = atomic_exchange(&j->incoming, NULL);
+        if (!in)
+            return;
+        unsigned long long pre = (unsigned long long)sm_engine_latency(in) +
+                                 SM_MAX_PERIOD;
+        if (pre > HIST_LEN - 2 * SM_MAX_PERIOD)
+            pre = HIST_LEN - 2 * SM_MAX_PERIOD;
+        if (pre > p0)
+            pre = p0;
+        j->next = in;
+        j->next_start = j->next_pos = p0 - pre;
+        j->fade_i = 0;
+        /* Same latency: the two outputs are the same signal give or take
+         * the change, so equal gain; different latencies shift them in
+         * time, so equal power (no dip for uncorrelated material). */
+        j->fade_power = sm_engine_latency(in) != sm_engine_latency(j->engine);
+    }
+    /* Catch up on history: twice the live rate, at least 256 frames. */
+    size_t budget = 2 * frames < 256 ? 256 : 2 * frames;
+    while (j->next_pos < p0 && budget) {
+        size_t m = (size_t)(p0 - j->next_pos);
+        if (m > budget)
+            m = budget;
+        if (m > SM_MAX_PERIOD)
+            m = SM_MAX_PERIOD;
+        for (size_t i = 0; i < m; i++) {
+            size_t p = (size_t)((j->next_pos + i) & (HIST_LEN - 1));
+            j->x_a[i] = j->hist_a[p];
+            j->x_b[i] = j->hist_b[p];
+        }
+        sm_engine_process(j->next, j->x_a, j->x_b, j->x_l, j->x_r, m);
+        j->next_pos += m;
+        budget -= m;
+    }
+    if (j->next_pos != p0)
+        return;
+    sm_engine_process(j->next, a, b, j->x_l2, j->x_r2, frames);
+    j->next_pos += frames;
+    for (size_t i = 0; i < frames; i++) {
+        float g_new = 1.0f, g_old = 0.0f;
+        if (j->fade_i < j->fade_len) {
+            float x = (float)j->fade_i / (float)j->fade_len;
+            if (j->fade_power) {
+                g_new = sinf(0.5f * (float)M_PI * x);
+                g_old = cosf(0.5f * (float)M_PI * x);
+            } else {
+                g_new = 0.5f - 0.5f * cosf((float)M_PI * x);
+                g_old = 1.0f - g_new;
+            }
+            j->fade_i++;
+        }
+        l[i] = l[i] * g_old + j->x_l2[i] * g_new;
+        r[i] = r[i] * g_old + j->x_r2[i] * g_new;
+    }
+    if (j->fade_i >= j->fade_len) {
+        atomic_store(&j->retired, j->engine);
+        j->engine = j->next;
+        atomic_store(&j->engine_start, j->next_start);
+        j->next = NULL;
+    }
+}
+
+static void record_time(sm_jack *j, unsigned long long t0_ns)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    unsigned long long end = (unsigned long long)t1.tv_sec * 1000000000ull +
+                             (unsigned long long)t1.tv_nsec;
+    unsigned long long ns = end > t0_ns ? end - t0_ns : 0;
+    atomic_fetch_add_explicit(&j->wk_runs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&j->wk_ns_sum, ns, memory_order_relaxed);
+    if (ns > atomic_load_explicit(&j->wk_ns_max, memory_order_relaxed))
+        atomic_store_explicit(&j->wk_ns_max, ns, memory_order_relaxed);
+    unsigned long long bin = ns / (1000ull * HIST_US);
+    atomic_fetch_add_explicit(&j->wk_hist[bin < HIST_BINS ? bin : HIST_BINS],
+                              1, memory_order_relaxed);
+}
+
 static void *worker_main(void *arg)
 {
     sm_jack *j = arg;
@@ -195,21 +312,25 @@ static void *worker_main(void *arg)
             atomic_store(&j->wk_ack, 1);
             continue;
         }
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0); /* vDSO: no system call */
+        /* Timed from the callback's wake-up: the delay before this thread
+         * runs counts against the deadline as much as the work. */
+        unsigned long long t0 = atomic_load(&j->post_ns);
         size_t frames, total = 0;
         while ((frames = jack_ringbuffer_read_space(j->rin) / FRAME_BYTES)) {
-            total += frames;
             if (frames > max)
                 frames = max;
+            total += frames;
             jack_ringbuffer_read(j->rin, (char *)j->wk_buf,
                                  frames * FRAME_BYTES);
             for (size_t i = 0; i < frames; i++) {
                 j->wk_a[i] = j->wk_buf[2 * i];
                 j->wk_b[i] = j->wk_buf[2 * i + 1];
             }
+            unsigned long long p0 = j->hist_n;
+            hist_write(j, j->wk_a, j->wk_b, frames);
             sm_engine_process(j->engine, j->wk_a, j->wk_b, j->wk_l, j->wk_r,
                               frames);
+            bring_in(j, j->wk_a, j->wk_b, j->wk_l, j->wk_r, frames, p0);
             for (size_t i = 0; i < frames; i++) {
                 j->wk_buf[2 * i] = j->wk_l[i];
                 j->wk_buf[2 * i + 1] = j->wk_r[i];
@@ -221,20 +342,8 @@ static void *worker_main(void *arg)
                 atomic_fetch_add_explicit(&j->overruns, 1,
                                           memory_order_relaxed);
         }
-        if (total) {
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            unsigned long long ns =
-                (unsigned long long)(t1.tv_sec - t0.tv_sec) * 1000000000ull +
-                (unsigned long long)(t1.tv_nsec - t0.tv_nsec);
-            atomic_fetch_add_explicit(&j->wk_runs, 1, memory_order_relaxed);
-            atomic_fetch_add_explicit(&j->wk_ns_sum, ns, memory_order_relaxed);
-            if (ns > atomic_load_explicit(&j->wk_ns_max, memory_order_relaxed))
-                atomic_store_explicit(&j->wk_ns_max, ns, memory_order_relaxed);
-            unsigned long long bin = ns / (1000ull * HIST_US);
-            atomic_fetch_add_explicit(
-                &j->wk_hist[bin < HIST_BINS ? bin : HIST_BINS], 1,
-                memory_order_relaxed);
-        }
+        if (total && t0)
+            record_time(j, t0);
     }
     return NULL;
 }
@@ -308,17 +417,63 @@ void sm_jack_resync(sm_jack *j)
         jack_recompute_total_latencies(j->client);
 }
 
+/* A fresh stream: the engine starts at stream frame 0. Path paused. */
+static void restart_stream(sm_jack *j)
+{
+    /* A crossfade in flight is abandoned: the path is paused, so the
+     * worker's engines are the control thread's to free. */
+    sm_engine_free(j->next);
+    j->next = NULL;
+    sm_engine_free(atomic_exchange(&j->incoming, NULL));
+    sm_engine_free(atomic_exchange(&j->retired, NULL));
+    j->pushed = 0;
+    j->hist_n = 0;
+    atomic_store(&j->engine_start, 0);
+}
+
 sm_engine *sm_jack_swap_engine(sm_jack *j, sm_engine *e)
 {
     pause_path(j);
     sm_engine *old = j->engine;
     j->engine = e;
+    restart_stream(j);
     prime(j);
-    j->pushed = 0;
     resume_path(j);
     if (atomic_load(&j->active))
         jack_recompute_total_latencies(j->client);
     return old;
+}
+
+int sm_jack_crossfade_engine(sm_jack *j, sm_engine *e)
+{
+    if (!atomic_load(&j->active) || atomic_load(&j->f_shutdown) ||
+        atomic_load(&j->paused) || !j->worker_running) {
+        sm_engine_free(sm_jack_swap_engine(j, e));
+        return 0;
+    }
+    sm_engine_free(atomic_exchange(&j->retired, NULL));
+    atomic_store(&j->incoming, e);
+    /* Pre-roll plus fade take well under a second of audio; allow for a
+     * stalled server, which the shutdown flag reports. */
+    for (int i = 0; i < 2000 && !atomic_load(&j->f_shutdown); i++) {
+        sm_engine *old = atomic_exchange(&j->retired, NULL);
+        if (old) {
+            sm_engine_free(old);
+            int period = (int)jack_get_buffer_size(j->client);
+            atomic_store(&j->latency,
+                         sm_engine_latency(e) + j->prefill * period);
+            jack_recompute_total_latencies(j->client);
+            return 0;
+        }
+        sleep_ms(5);
+    }
+    /* Not taken by the worker: take it back and swap with a pause. */
+    sm_engine *back = atomic_exchange(&j->incoming, NULL);
+    if (back) {
+        sm_engine_free(sm_jack_swap_engine(j, back));
+        return 0;
+    }
+    return -1; /* in the worker's hands; sm_jack_close frees it */
 }
 
 static int alloc_buffers(sm_jack *j)
@@ -332,6 +487,14 @@ static int alloc_buffers(sm_jack *j)
     j->wk_b = calloc(SM_MAX_PERIOD, sizeof(float));
     j->wk_l = calloc(SM_MAX_PERIOD, sizeof(float));
     j->wk_r = calloc(SM_MAX_PERIOD, sizeof(float));
+    j->hist_a = calloc(HIST_LEN, sizeof(float));
+    j->hist_b = calloc(HIST_LEN, sizeof(float));
+    float **x[6] = {&j->x_a, &j->x_b, &j->x_l, &j->x_r, &j->x_l2, &j->x_r2};
+    for (int i = 0; i < 6; i++)
+        if (!(*x[i] = calloc(SM_MAX_PERIOD, sizeof(float))))
+            return -1;
+    if (!j->hist_a || !j->hist_b)
+        return -1;
     if (!j->rin || !j->rout || !j->cb_buf || !j->wk_buf || !j->wk_a ||
         !j->wk_b || !j->wk_l || !j->wk_r)
         return -1;
@@ -421,8 +584,9 @@ const char *sm_jack_client_name(sm_jack *j)
 int sm_jack_start(sm_jack *j, sm_engine *engine, char *why, size_t why_len)
 {
     j->engine = engine;
+    restart_stream(j);
     prime(j);
-    j->pushed = 0;
+    j->fade_len = (int)(jack_get_sample_rate(j->client) * FADE_MS / 1000);
     int prio = jack_client_real_time_priority(j->client);
     int rt = jack_is_realtime(j->client);
     /* Below JACK's own priority: the process callback must always win. */
@@ -476,6 +640,17 @@ void sm_jack_close(sm_jack *j)
     free(j->wk_b);
     free(j->wk_l);
     free(j->wk_r);
+    free(j->hist_a);
+    free(j->hist_b);
+    free(j->x_a);
+    free(j->x_b);
+    free(j->x_l);
+    free(j->x_r);
+    free(j->x_l2);
+    free(j->x_r2);
+    sm_engine_free(j->next);
+    sm_engine_free(atomic_exchange(&j->incoming, NULL));
+    sm_engine_free(atomic_exchange(&j->retired, NULL));
     sm_engine_free(j->engine);
     free(j);
 }
@@ -495,7 +670,8 @@ void sm_jack_get_counters(sm_jack *j, sm_jack_counters *c)
     c->latency = atomic_load(&j->latency);
     c->period = atomic_load(&j->primed_period);
     c->rate_hz = j->client ? (int)jack_get_sample_rate(j->client) : 0;
-    c->origin_frame = atomic_load(&j->origin_frame);
+    c->origin_frame = atomic_load(&j->stream_origin) +
+                      (unsigned)atomic_load(&j->engine_start);
     unsigned long long runs = atomic_load(&j->wk_runs);
     c->worker_runs = runs;
     c->worker_mean_us = runs ? atomic_load(&j->wk_ns_sum) / 1e3 / runs : 0.0;

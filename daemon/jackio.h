@@ -67,6 +67,15 @@ int sm_jack_take_format_changed(sm_jack *j); /* period or rate changed */
  * free. NRT only. */
 sm_engine *sm_jack_swap_engine(sm_jack *j, sm_engine *e);
 
+/* Brings engine e in without a gap: the worker pre-rolls it on the recent
+ * input, crossfades to it over 50 ms and hands the old engine back, which
+ * is freed here; the new latency is then reported. Blocks the calling
+ * (control) thread until done, a second or so at most. Falls back to
+ * sm_jack_swap_engine when the audio path is not running. Returns 0, or
+ * -1 when the server stalled mid-swap (sm_jack_close cleans up). NRT
+ * only. */
+int sm_jack_crossfade_engine(sm_jack *j, sm_engine *e);
+
 /* Re-primes the rings for the current period (after a period change).
  * NRT only. */
 void sm_jack_resync(sm_jack *j);

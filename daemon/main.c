@@ -351,8 +351,11 @@ static void apply_reload(smd *d, const sm_config *cfg,
                    sm_strerror(err));
             return;
         }
-        sm_engine_free(sm_jack_swap_engine(d->jack, ne));
-        sm_log(LOG_INFO, "reload: engine rebuilt");
+        if (sm_jack_crossfade_engine(d->jack, ne) != 0)
+            sm_log(LOG_WARNING, "reload: the server stalled during the "
+                                "engine change");
+        else
+            sm_log(LOG_INFO, "reload: engine rebuilt (crossfaded)");
         log_ready(d);
     } else {
         sm_log(LOG_INFO, "reload: %d value%s changed", live,

@@ -6,7 +6,7 @@
  * samples, on every machine.
  *
  *   sm-gen KIND SECONDS OUT.wav [--rate HZ] [--seed N]
- *   KIND: voice | pad | drums | noise | sweep
+ *   KIND: voice | pad | drums | noise | sweep | tone (220 Hz sine)
  */
 #include <math.h>
 #include <sndfile.h>
@@ -142,9 +142,15 @@ static void gen_sweep(float *x, long n, double fs, rng *r)
     }
 }
 
+static void gen_tone(float *x, long n, double fs)
+{
+    for (long i = 0; i < n; i++)
+        x[i] = (float)sin(2.0 * M_PI * 220.0 * (double)i / fs);
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: sm-gen voice|pad|drums|noise|sweep SECONDS "
+    fprintf(stderr, "usage: sm-gen voice|pad|drums|noise|sweep|tone SECONDS "
                     "OUT.wav [--rate HZ] [--seed N]\n");
 }
 
@@ -190,6 +196,8 @@ int main(int argc, char **argv)
         gen_noise(x, n, &r);
     else if (!strcmp(kind, "sweep"))
         gen_sweep(x, n, rate, &r);
+    else if (!strcmp(kind, "tone"))
+        gen_tone(x, n, rate);
     else {
         usage();
         free(x);

@@ -2,6 +2,8 @@
  * tests (bit identity, lengths, levels) without a Python dependency.
  *
  *   sm-wavcmp info FILE           frames=N channels=C rate=R peak_db=P
+ *   sm-wavcmp maxstep FILE [FROM] largest |x[n] - x[n-1]| over channels
+ *                                 from frame FROM on (clicks, gaps)
  *   sm-wavcmp diff A B [--channel C] [--max-db X]
  *       max_abs=.. err_db=..; exit 0 iff identical (or, with --max-db,
  *       iff the error is below X dB). --channel compares channel C of A
@@ -42,6 +44,24 @@ int main(int argc, char **argv)
         printf("frames=%ld channels=%d rate=%d peak_db=%.2f\n",
                (long)in.frames, in.channels, in.samplerate,
                pk > 0 ? 20.0 * log10(pk) : -999.0);
+        free(x);
+        return 0;
+    }
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "maxstep")) {
+        SF_INFO in;
+        float *x = load(argv[2], &in);
+        long from = argc == 4 ? atol(argv[3]) : 0, at = -1;
+        double mx = 0.0;
+        for (long i = from > 1 ? from : 1; i < (long)in.frames; i++)
+            for (int c = 0; c < in.channels; c++) {
+                double d = fabs((double)x[i * in.channels + c] -
+                                x[(i - 1) * in.channels + c]);
+                if (d > mx) {
+                    mx = d;
+                    at = i;
+                }
+            }
+        printf("maxstep=%g at=%ld\n", mx, at);
         free(x);
         return 0;
     }
@@ -87,6 +107,7 @@ int main(int argc, char **argv)
             return db < max_db ? 0 : 1;
         return mx == 0 ? 0 : 1;
     }
-    fprintf(stderr, "usage: sm-wavcmp info FILE | sm-wavcmp diff A B\n");
+    fprintf(stderr, "usage: sm-wavcmp info FILE | maxstep FILE [FROM] | "
+                    "diff A B [--channel C] [--max-db X]\n");
     return 2;
 }
