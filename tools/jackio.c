@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -371,6 +372,14 @@ int main(int argc, char **argv)
     s.buf = calloc((size_t)s.total * 2, sizeof(float));
     if (!s.buf)
         die("out of memory for %ld frames", s.total);
+    /* Every page the callbacks touch must be resident before they run: a
+     * first-touch page fault in the audio thread is an xrun waiting to
+     * happen (and on a VM, a slow one). Lock what can be locked, and
+     * touch the recording buffer either way. */
+    if (mlockall(MCL_CURRENT) != 0)
+        fprintf(stderr, "sm-jackio: warning: cannot lock memory (%s)\n",
+                strerror(errno));
+    memset(s.buf, 0, (size_t)s.total * 2 * sizeof(float));
 
     jack_set_error_function(quiet);
     jack_set_info_function(quiet);
