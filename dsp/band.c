@@ -24,6 +24,7 @@ struct sm_band {
     float *fifo_l, *fifo_r;
     size_t fifo_mask, rd, wr; /* counters; occupancy = wr - rd */
     smoother pos, k, width;
+    float psd_ms, psd_alpha; /* wiener_ms and its per-frame coefficient */
 };
 
 static float smooth_coef(sm_param id, int hop, double fs_hz)
@@ -82,6 +83,7 @@ void sm_band_reset(sm_band *b, const sm_band_targets *init)
     b->pos.cur = init->pos;
     b->k.cur = init->k;
     b->width.cur = init->width;
+    b->psd_ms = -1.0f; /* recomputed at the first frame */
 }
 
 sm_band *sm_band_new(int window, int hop, int extra_delay_samples,
@@ -142,6 +144,13 @@ static void run_frame(sm_band *b, const sm_band_targets *t)
     smoother_step(&b->pos, t->pos);
     smoother_step(&b->k, t->k);
     smoother_step(&b->width, t->width);
+    if (t->wiener_ms != b->psd_ms) { /* only when it changes */
+        b->psd_ms = t->wiener_ms;
+        b->psd_alpha = t->wiener_ms > 0.0f
+                           ? (float)exp(-(double)hop /
+                                        (b->fs_hz * t->wiener_ms * 1e-3))
+                           : 0.0f;
+    }
 
     sm_stft_analyze(b->stft, b->in_a, b->sa);
     sm_stft_analyze(b->stft, b->in_b, b->sb);
@@ -151,10 +160,7 @@ static void run_frame(sm_band *b, const sm_band_targets *t)
         .psd_a = b->psd_a, .psd_b = b->psd_b, .bins = b->bins,
         .mask_type = t->mask_type, .pos = b->pos.cur, .k = b->k.cur,
         .width = b->width.cur,
-        .psd_alpha = t->wiener_ms > 0.0f
-                         ? (float)exp(-(double)hop /
-                                      (b->fs_hz * t->wiener_ms * 1e-3))
-                         : 0.0f,
+        .psd_alpha = b->psd_alpha,
         .stereo = b->width.cur != 0.0f,
     };
     sm_merge_frame_cpu(&f);
