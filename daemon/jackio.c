@@ -62,6 +62,7 @@ struct sm_jack {
     int fade_i, fade_len, fade_power;
     float *hist_a, *hist_b;     /* input history, HIST_LEN frames */
     float *x_a, *x_b, *x_l, *x_r, *x_l2, *x_r2; /* worker scratch */
+    float *block;               /* the one allocation behind them all */
     atomic_ullong underruns, overruns, xruns;
 
     /* Worker timing, written by the worker only; read without a lock
@@ -481,23 +482,23 @@ static int alloc_buffers(sm_jack *j)
     size_t cap = (size_t)(j->prefill + 4) * SM_MAX_PERIOD * FRAME_BYTES;
     j->rin = jack_ringbuffer_create(cap);
     j->rout = jack_ringbuffer_create(cap);
-    j->cb_buf = calloc(2 * SM_MAX_PERIOD, sizeof(float));
-    j->wk_buf = calloc(2 * SM_MAX_PERIOD, sizeof(float));
-    j->wk_a = calloc(SM_MAX_PERIOD, sizeof(float));
-    j->wk_b = calloc(SM_MAX_PERIOD, sizeof(float));
-    j->wk_l = calloc(SM_MAX_PERIOD, sizeof(float));
-    j->wk_r = calloc(SM_MAX_PERIOD, sizeof(float));
-    j->hist_a = calloc(HIST_LEN, sizeof(float));
-    j->hist_b = calloc(HIST_LEN, sizeof(float));
-    float **x[6] = {&j->x_a, &j->x_b, &j->x_l, &j->x_r, &j->x_l2, &j->x_r2};
-    for (int i = 0; i < 6; i++)
-        if (!(*x[i] = calloc(SM_MAX_PERIOD, sizeof(float))))
-            return -1;
-    if (!j->hist_a || !j->hist_b)
+    /* Callback and worker scratch and the history: one block, carved. */
+    float **per[] = {&j->wk_a, &j->wk_b, &j->wk_l, &j->wk_r,  &j->x_a,
+                     &j->x_b,  &j->x_l,  &j->x_r, &j->x_l2, &j->x_r2};
+    const size_t np = sizeof per / sizeof per[0];
+    size_t total = 4 * SM_MAX_PERIOD + np * SM_MAX_PERIOD + 2 * HIST_LEN;
+    j->block = calloc(total, sizeof(float));
+    if (!j->rin || !j->rout || !j->block)
         return -1;
-    if (!j->rin || !j->rout || !j->cb_buf || !j->wk_buf || !j->wk_a ||
-        !j->wk_b || !j->wk_l || !j->wk_r)
-        return -1;
+    float *p = j->block;
+    j->cb_buf = p;
+    j->wk_buf = p + 2 * SM_MAX_PERIOD;
+    p += 4 * SM_MAX_PERIOD;
+    for (size_t i = 0; i < np; i++, p += SM_MAX_PERIOD)
+        *per[i] = p;
+    j->hist_a = p;
+    j->hist_b = p + HIST_LEN;
+    memset(j->block, 0, total * sizeof(float)); /* touch every page */
     /* Lock and touch now: no page fault on the audio path later. */
     jack_ringbuffer_mlock(j->rin);
     jack_ringbuffer_mlock(j->rout);
@@ -634,20 +635,7 @@ void sm_jack_close(sm_jack *j)
         jack_ringbuffer_free(j->rin);
     if (j->rout)
         jack_ringbuffer_free(j->rout);
-    free(j->cb_buf);
-    free(j->wk_buf);
-    free(j->wk_a);
-    free(j->wk_b);
-    free(j->wk_l);
-    free(j->wk_r);
-    free(j->hist_a);
-    free(j->hist_b);
-    free(j->x_a);
-    free(j->x_b);
-    free(j->x_l);
-    free(j->x_r);
-    free(j->x_l2);
-    free(j->x_r2);
+    free(j->block);
     sm_engine_free(j->next);
     sm_engine_free(atomic_exchange(&j->incoming, NULL));
     sm_engine_free(atomic_exchange(&j->retired, NULL));
