@@ -52,6 +52,8 @@ struct sm_jack {
     size_t debt;                /* frames of output owed after under-runs */
     atomic_uint stream_origin;  /* JACK frame time of stream frame 0 */
     atomic_ullong post_ns;      /* when the callback last woke the worker */
+    unsigned long long cb_prev_ns; /* when the previous cycle ran */
+    unsigned irregular;         /* bit k: cycle k ago ran off the beat */
 
     /* Crossfaded engine swap (see worker_block). incoming: control ->
      * worker; retired: worker -> control, which frees it. */
@@ -64,6 +66,7 @@ struct sm_jack {
     float *x_a, *x_b, *x_l, *x_r, *x_l2, *x_r2; /* worker scratch */
     float *block;               /* the one allocation behind them all */
     atomic_ullong underruns, overruns, xruns;
+    atomic_ullong underruns_irregular; /* the part that followed off-beat cycles */
 
     /* Worker timing, written by the worker only; read without a lock
      * (a status line may mix two consecutive updates, nothing worse). */
@@ -108,11 +111,22 @@ static int on_process(jack_nframes_t n, void *arg)
     }
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now); /* vDSO: no system call */
-    atomic_store_explicit(&j->post_ns,
-                          (unsigned long long)now.tv_sec * 1000000000ull +
-                              (unsigned long long)now.tv_nsec,
-                          memory_order_relaxed);
+    unsigned long long now_ns = (unsigned long long)now.tv_sec * 1000000000ull +
+                                (unsigned long long)now.tv_nsec;
+    atomic_store_explicit(&j->post_ns, now_ns, memory_order_relaxed);
     sem_post(&j->wake);
+    /* The worker has prefill periods of wall-clock time per period only
+     * while cycles come on the beat. When the machine stalls the graph,
+     * JACK runs late cycles back to back and that time shrinks: a cycle
+     * more than half a period off the beat is remembered for prefill + 1
+     * cycles so that an under-run it causes can be told apart. */
+    unsigned long long period_ns =
+        (unsigned long long)n * 1000000000ull / jack_get_sample_rate(j->client);
+    unsigned long long dt = now_ns - j->cb_prev_ns;
+    int off = j->cb_prev_ns &&
+              (dt > period_ns + period_ns / 2 || dt < period_ns / 2);
+    j->irregular = (j->irregular << 1) | (unsigned)off;
+    j->cb_prev_ns = now_ns;
     /* Output owed after an under-run arrives late: drop it when it does,
      * so the latency returns to the one reported. */
     size_t avail = jack_ringbuffer_read_space(j->rout) / FRAME_BYTES;
@@ -132,6 +146,10 @@ static int on_process(jack_nframes_t n, void *arg)
         memset(r, 0, n * sizeof(float));
         j->debt += n;
         atomic_fetch_add_explicit(&j->underruns, 1, memory_order_relaxed);
+        unsigned window = j->prefill >= 30 ? ~0u : (2u << j->prefill) - 1u;
+        if (j->irregular & window)
+            atomic_fetch_add_explicit(&j->underruns_irregular, 1,
+                                      memory_order_relaxed);
     }
     return 0;
 }
@@ -225,8 +243,12 @@ static void bring_in(sm_jack *j, const float *a, const float *b, float *l,
         sm_engine *in = atomic_exchange(&j->incoming, NULL);
         if (!in)
             return;
+        /* A whole number of SM_MAX_PERIOD frames (a power of two): the
+         * new engine's sample 0 then stays on the JACK cycle grid and on
+         * every hop grid, as a fresh stream's does. */
         unsigned long long pre = (unsigned long long)sm_engine_latency(in) +
-                                 SM_MAX_PERIOD;
+                                 2 * SM_MAX_PERIOD - 1;
+        pre -= pre % SM_MAX_PERIOD;
         if (pre > HIST_LEN - 2 * SM_MAX_PERIOD)
             pre = HIST_LEN - 2 * SM_MAX_PERIOD;
         if (pre > p0)
@@ -402,6 +424,8 @@ static void prime(sm_jack *j)
         zeros -= m;
     }
     j->debt = 0;
+    j->cb_prev_ns = 0;
+    j->irregular = 0;
     atomic_store(&j->latency, sm_engine_latency(j->engine) +
                                   j->prefill * period);
     atomic_store(&j->primed_period, period <= SM_MAX_PERIOD ? period : -1);
@@ -652,6 +676,7 @@ sm_engine *sm_jack_engine(sm_jack *j) { return j->engine; }
 void sm_jack_get_counters(sm_jack *j, sm_jack_counters *c)
 {
     c->underruns = atomic_load(&j->underruns);
+    c->underruns_irregular = atomic_load(&j->underruns_irregular);
     c->overruns = atomic_load(&j->overruns);
     c->xruns = atomic_load(&j->xruns);
     c->dsp_load = j->client ? jack_cpu_load(j->client) : 0.0f;

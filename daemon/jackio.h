@@ -26,6 +26,10 @@ typedef struct sm_jack sm_jack;
 
 typedef struct sm_jack_counters {
     unsigned long long underruns; /* periods output as silence */
+    /* Of those, the ones within prefill + 1 cycles after a cycle that ran
+     * more than half a period off the beat (the machine stalled the graph
+     * and JACK caught up, leaving the worker less than its time). */
+    unsigned long long underruns_irregular;
     unsigned long long overruns;  /* periods of input dropped */
     unsigned long long xruns;     /* reported by JACK */
     float dsp_load;               /* JACK's figure, percent */

@@ -252,10 +252,10 @@ static void log_status(smd *d)
            "status: xruns=%llu underruns=%llu overruns=%llu latency=%d "
            "period=%d rate=%d dsp_load=%.1f%% worker_mean_us=%.1f "
            "worker_p99_us=%.0f worker_max_us=%.1f origin=%u samples=%llu "
-           "limited=%llu",
+           "limited=%llu underruns_irregular=%llu",
            c.xruns, c.underruns, c.overruns, c.latency, c.period, c.rate_hz,
            c.dsp_load, c.worker_mean_us, c.worker_p99_us, c.worker_max_us,
-           c.origin_frame, st.samples, st.limited);
+           c.origin_frame, st.samples, st.limited, c.underruns_irregular);
 }
 
 /* Tries to connect once; on success the daemon runs. */

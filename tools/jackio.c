@@ -26,6 +26,13 @@
  * status line) and STEP a multiple of every STFT hop, the files start on
  * the engine's hop grid, exactly as they do in specmorph-render.
  *
+ * --thru NAME is the other half of a soak baseline: it registers a client
+ * NAME with the daemon's four ports that copies in_a to out_l and in_b to
+ * out_r and does nothing else, then runs until SIGTERM, SIGINT or the
+ * timeout and prints the xruns JACK reported to it. The same graph with
+ * this client in NAME's place shows what the machine's scheduling costs
+ * by itself.
+ *
  * An xrun anywhere in the graph while recording, or a skipped cycle, makes
  * the recording untrustworthy: a warning, or with --strict an error.
  *
@@ -36,6 +43,7 @@
  */
 #include <errno.h>
 #include <jack/jack.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sndfile.h>
@@ -81,6 +89,13 @@ typedef struct io {
 
 static const char *volatile stage = "starting";
 static int timeout_s = 30;
+
+/* The --thru client: plain copies, one xrun counter. */
+typedef struct thru {
+    jack_port_t *in[2], *out[2];
+    atomic_int xruns;
+    atomic_int shutdown;
+} thru;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -203,6 +218,28 @@ static void shutdown_cb(jack_status_t code, const char *reason, void *arg)
     atomic_store(&((io *)arg)->shutdown, 1);
 }
 
+static int thru_cb(jack_nframes_t nf, void *arg)
+{
+    thru *t = arg;
+    for (int c = 0; c < 2; c++)
+        memcpy(jack_port_get_buffer(t->out[c], nf),
+               jack_port_get_buffer(t->in[c], nf), nf * sizeof(float));
+    return 0;
+}
+
+static int thru_xrun_cb(void *arg)
+{
+    atomic_fetch_add(&((thru *)arg)->xruns, 1);
+    return 0;
+}
+
+static void thru_shutdown_cb(jack_status_t code, const char *reason, void *arg)
+{
+    (void)code;
+    (void)reason;
+    atomic_store(&((thru *)arg)->shutdown, 1);
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -279,6 +316,56 @@ static long parse_count(const char *opt, const char *v, long lo, long hi)
     return n;
 }
 
+/* --thru NAME: runs the pass-through client until SIGTERM or SIGINT, then
+ * prints its xrun count on stdout. */
+static int run_thru(const char *name, const char *server)
+{
+    static thru t; /* zeroed */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before JACK's threads exist */
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+        fprintf(stderr, PROG ": warning: cannot lock memory (%s)\n",
+                strerror(errno));
+    jack_set_error_function(quiet);
+    jack_set_info_function(quiet);
+    stage = "opening the pass-through client";
+    jack_status_t st;
+    jack_options_t opt = JackNoStartServer | JackUseExactName |
+                         (server ? JackServerName : 0);
+    jack_client_t *c = server ? jack_client_open(name, opt, &st, server)
+                              : jack_client_open(name, opt, &st);
+    if (!c)
+        die("cannot open the JACK client \"%s\" (status 0x%x%s)", name,
+            (unsigned)st, (st & JackNameNotUnique) ? ": name in use" : "");
+    t.in[0] = reg(c, "in_a", JackPortIsInput);
+    t.in[1] = reg(c, "in_b", JackPortIsInput);
+    t.out[0] = reg(c, "out_l", JackPortIsOutput);
+    t.out[1] = reg(c, "out_r", JackPortIsOutput);
+    jack_set_process_callback(c, thru_cb, &t);
+    jack_set_xrun_callback(c, thru_xrun_cb, &t);
+    jack_on_info_shutdown(c, thru_shutdown_cb, &t);
+    if (jack_activate(c))
+        die("cannot activate the JACK client \"%s\"", name);
+    fprintf(stderr, PROG ": ready: passing %s:in_a,in_b through to out_l,out_r\n",
+            name);
+    stage = "passing through";
+    int sig = -1;
+    while (sig < 0 && !atomic_load(&t.shutdown)) {
+        struct timespec ts = {0, 100000000L};
+        sig = sigtimedwait(&set, NULL, &ts);
+    }
+    if (atomic_load(&t.shutdown))
+        die("the JACK server went away while %s", stage);
+    jack_deactivate(c);
+    jack_client_close(c);
+    alarm(0);
+    printf("thru: xruns=%d\n", atomic_load(&t.xruns));
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -286,6 +373,7 @@ static void usage(FILE *f)
             "--record OUT.wav --frames N\n"
             "                 [--skip N] [--align ORIGIN:STEP] [--no-connect]\n"
             "                 [--strict] [--timeout SEC]\n"
+            "       " PROG " [-S SERVER] --thru NAME [--timeout SEC]\n"
             "Plays mono A and B into NAME:in_a and NAME:in_b from the start "
             "of one JACK cycle and\nrecords NAME:out_l and NAME:out_r from "
             "that same cycle: N frames (after dropping\nthe first --skip "
@@ -293,12 +381,16 @@ static void usage(FILE *f)
             "connections to be made by someone else instead of making "
             "them.\n--align starts on a cycle whose frame time minus ORIGIN "
             "is a multiple of STEP.\nAn xrun or a skipped cycle while recording "
-            "is a warning; --strict makes it an error.\nErrors exit 2.\n");
+            "is a warning; --strict makes it an error.\n--thru runs a client NAME "
+            "with the daemon's ports that only copies in_a to out_l\nand in_b "
+            "to out_r (a soak baseline) until SIGTERM or SIGINT, then prints "
+            "its xruns.\nErrors exit 2.\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *server = NULL, *pa = NULL, *pb = NULL, *to = NULL, *out = NULL;
+    const char *thru_name = NULL;
     long frames = -1, skip = 0;
     int connect = 1, strict = 0, align = 0;
     unsigned long origin = 0, step = 0;
@@ -315,6 +407,8 @@ int main(int argc, char **argv)
             pb = argv[++i];
         } else if (!strcmp(o, "--to") && more)
             to = argv[++i];
+        else if (!strcmp(o, "--thru") && more)
+            thru_name = argv[++i];
         else if (!strcmp(o, "--record") && more)
             out = argv[++i];
         else if (!strcmp(o, "--frames") && more)
@@ -343,12 +437,22 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--strict"))
             strict = 1;
         else if (!strcmp(o, "-S") || !strcmp(o, "--play") || !strcmp(o, "--to") ||
-                 !strcmp(o, "--record") || !strcmp(o, "--frames") ||
+                 !strcmp(o, "--thru") || !strcmp(o, "--record") ||
+                 !strcmp(o, "--frames") ||
                  !strcmp(o, "--skip") || !strcmp(o, "--timeout") ||
                  !strcmp(o, "--align"))
             die("%s: missing value", o);
         else
             die("unknown option or argument \"%s\" (see --help)", o);
+    }
+    if (thru_name) {
+        if (pa || to || out || frames >= 0)
+            die("--thru runs alone: no --play, --to, --record or --frames");
+        if (strlen(thru_name) > 200)
+            die("--thru: client name too long");
+        signal(SIGALRM, on_alarm);
+        alarm((unsigned)timeout_s);
+        return run_thru(thru_name, server);
     }
     if (!pa)
         die("no input files (--play A.wav B.wav)");

@@ -22,7 +22,7 @@ static void test_defaults_and_types(void **state)
     sm_settings_default(&s);
     assert_string_equal(sm_settings_str(&s, SM_S_JACK_CLIENT_NAME),
                         "specmorph");
-    assert_int_equal(sm_settings_int(&s, SM_S_JACK_PREFILL_PERIODS), 1);
+    assert_int_equal(sm_settings_int(&s, SM_S_JACK_PREFILL_PERIODS), 2);
     char why[512];
     /* Every default passes its own check. */
     for (int i = 0; i < SM_S_COUNT; i++) {
@@ -78,7 +78,7 @@ static void test_load_beside_params(void **state)
     (void)state;
     char *p = write_tmp("[jack]\nclient_name = live rig\n"
                         "connect_out = \"system:playback_[12]\"\n"
-                        "prefill_periods = 2\n[mask]\nk = 3\n");
+                        "prefill_periods = 4\n[mask]\nk = 3\n");
     sm_config c = sm_config_default(48000);
     sm_settings s;
     sm_settings_default(&s);
@@ -88,7 +88,7 @@ static void test_load_beside_params(void **state)
                         "live rig");
     assert_string_equal(sm_settings_str(&s, SM_S_JACK_CONNECT_OUT),
                         "system:playback_[12]");
-    assert_int_equal(sm_settings_int(&s, SM_S_JACK_PREFILL_PERIODS), 2);
+    assert_int_equal(sm_settings_int(&s, SM_S_JACK_PREFILL_PERIODS), 4);
     assert_float_equal(c.values[SM_P_MASK_K], 3.0f, 0);
     /* The renderer's path: settings checked, ignored. */
     sm_config c2 = sm_config_default(48000);

@@ -100,6 +100,7 @@ audible() {
 "$G" pad 1 "$T/b1.wav"
 E=$("$R" --print-latency)
 E1=$("$R" --print-latency -s bands.count=1)
+PF=2 # jack.prefill_periods' default (conf/settings.def)
 # Start step that puts the sources on the engine's hop grid: a multiple
 # of every STFT hop of the settings used here (1024/512/128 and 512).
 STEP=1024
@@ -169,7 +170,7 @@ jack_stop
 jack_start "$P" || exit 1
 dstart "$T/c1.log" -n smC
 L=$(logged_latency "$T/c1.log")
-check "c: logged latency = engine + 1 x period ($E + $P)" '[ "$L" = $((E + P)) ]'
+check "c: logged latency = engine + $PF x period ($E + $PF x $P)" '[ "$L" = $((E + PF * P)) ]'
 check "c: out_l capture latency [L L]" '[ "$(port_latency smC:out_l capture)" = "$L $L" ]'
 check "c: out_r capture latency [L L]" '[ "$(port_latency smC:out_r capture)" = "$L $L" ]'
 check "c: in_a playback latency [L L]" '[ "$(port_latency smC:in_a playback)" = "$L $L" ]'
@@ -179,9 +180,9 @@ check "c: status line (SIGUSR1)" \
 P2=$((P / 2))
 JACK_DEFAULT_SERVER="$JACK_SERVER" timeout 5 jack_bufsize "$P2" >/dev/null 2>&1
 check "c: period changed to $P2: logged" \
-    'wait_for_log "$T/c1.log" "ready:.*period $P2.*latency $((E + P2)) samples" 3'
+    'wait_for_log "$T/c1.log" "ready:.*period $P2.*latency $((E + PF * P2)) samples" 3'
 check "c: ... and re-reported on the ports" \
-    '[ "$(port_latency smC:out_l capture)" = "$((E + P2)) $((E + P2))" ]'
+    '[ "$(port_latency smC:out_l capture)" = "$((E + PF * P2)) $((E + PF * P2))" ]'
 dstop
 jack_stop
 jack_start "$P2" || exit 1
@@ -312,7 +313,7 @@ check "f: bad file: latency unchanged" '[ "$(port_latency smF:out_l capture)" = 
 printf '[jack]\nclient_name = smF\n[bands]\ncount = 1\n' > "$T/f.ini"
 kill -HUP "$DPID"
 check "f: good file: applied (logged)" 'wait_for_log "$T/f.log" "reload: .*applied" 2'
-L1=$((E1 + P))
+L1=$((E1 + PF * P))
 lat_now() { [ "$(port_latency smF:out_l capture)" = "$L1 $L1" ]; }
 t0=$(now_ms)
 until lat_now || [ $(($(now_ms) - t0)) -gt 2000 ]; do sleep 0.05; done
@@ -377,7 +378,7 @@ done
 check "h: structural change crossfaded (logged)" '[ "$h_logged" = 0 ]'
 check "h: no gap or click across the change (max step ${h_step:-?} < 0.03)" '[ $h_ok = 1 ]'
 check "h: no under-run from the change on (${h_ur:-?})" '[ "$h_ur" = 0 ]'
-check "h: new latency reported ($((EH + P)))" '[ "$h_lat" = "$((EH + P)) $((EH + P))" ]'
+check "h: new latency reported ($((EH + PF * P)))" '[ "$h_lat" = "$((EH + PF * P)) $((EH + PF * P))" ]'
 check "h: the tone is there after the change" \
     '"$W" maxstep "$T/h.wav" 120000 | grep -q "maxstep=0.01"'
 jack_stop
@@ -413,6 +414,19 @@ expect_err "g: unknown option" "unknown option" "$D" --frobnicate
 expect_err "g: option without value" "needs a value" "$D" -s
 timeout 5 "$D" --version > "$T/out.txt" 2>&1
 check "g: --version" '[ $? = 0 ] && grep -q "^specmorphd " "$T/out.txt"'
+
+# --- i. sm-jackio --thru (the soak's baseline client) -----------------------
+spawn "$T/i.log" "$J" -S "$JACK_SERVER" --thru smI --timeout 20
+IPID=$SPAWNED ITPID=$SPAWNED_T
+check "i: --thru client ready" 'wait_for_log "$T/i.log" "ready:" 5'
+timeout 15 "$J" -S "$JACK_SERVER" --play "$T/a1.wav" "$T/b1.wav" --to smI \
+    --record "$T/i.wav" --frames 48000 --timeout 10 >"$T/i-io.log" 2>&1
+check "i: played and recorded through it" '[ $? = 0 ] || { cat "$T/i-io.log"; false; }'
+"$B/sm-wavcmp" diff "$T/i.wav" "$T/a1.wav" --channel 0 >"$T/i-cmp.txt" 2>&1
+check "i: out_l = in_a, sample for sample" '[ $? = 0 ] || { cat "$T/i-cmp.txt"; false; }'
+stop_spawned "$IPID" "$ITPID"
+check "i: SIGTERM: exit 0 with its xrun count" \
+    '[ "$EXIT_RC" = 0 ] && grep -Eq "^thru: xruns=[0-9]+$" "$T/i.log"'
 jack_stop
 
 # Everything started here ran with one of this run's server names.
