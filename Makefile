@@ -16,7 +16,8 @@ PYTHON   ?= /usr/bin/python3
 
 DEPS_BUILD := gcc make pkg-config libfftw3-dev libsamplerate0-dev \
               libsndfile1-dev libiniparser-dev libcmocka-dev python3 \
-              libjack-jackd2-dev jackd2 jack-tools
+              libjack-jackd2-dev jackd2 jack-tools liblo-dev liblo-tools \
+              python3-liblo
 DEPS_BENCH := csound supercollider-server sc3-plugins-server
 
 ifeq ($(CI),true)
@@ -63,30 +64,34 @@ PKG_LIBS   = $(shell pkg-config --libs fftw3f samplerate sndfile 2>/dev/null)
 # the compiler chose to fuse (determinism across builds of one source).
 CFLAGS   ?=
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) -ffp-contract=off -fPIC $(WARN) \
-             -Idsp -Iconf -Itests/common -I/usr/include/iniparser $(PKG_CFLAGS) $(CFLAGS)
+             -Idsp -Iconf -Iosc -Itests/common -I/usr/include/iniparser $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_DSP = -lfftw3f_threads -lfftw3f -lm -lpthread
 LDLIBS_ALL = $(LDLIBS_DSP) $(PKG_LIBS) -liniparser
 
 DSP_SRC  := $(sort $(wildcard dsp/*.c))
 CONF_SRC := $(sort $(wildcard conf/*.c))
+OSC_SRC  := $(sort $(wildcard osc/*.c))
+OSC_OBJ  := $(OSC_SRC:%.c=$(BUILD)/%.o)
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 DSP_OBJ  := $(DSP_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ := $(CONF_SRC:%.c=$(BUILD)/%.o)
 LIBDSP   := $(BUILD)/libspecmorph.a
 LIBCONF  := $(BUILD)/libsmconf.a
+LIBOSC   := $(BUILD)/libsmosc.a
 
 TOOLS    := $(BUILD)/specmorphd $(BUILD)/specmorph-render $(BUILD)/sm-gen \
             $(BUILD)/sm-wavcmp $(BUILD)/sm-docgen $(BUILD)/sm-jackio
 
-UNIT_SRC  := $(sort $(wildcard tests/dsp/test_*.c tests/conf/test_*.c))
+UNIT_SRC  := $(sort $(wildcard tests/dsp/test_*.c tests/conf/test_*.c \
+                               tests/osc/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
 SHELL_TESTS := $(sort $(wildcard tests/tools/test_*.sh))
 
-.PHONY: all deps deps-bench check check-unit demo bench soak install uninstall \
+.PHONY: all deps deps-bench check check-unit demo bench soak fuzz install uninstall \
         clean docs docs-check config
 
-all: $(LIBDSP) $(LIBCONF) $(TOOLS)
+all: $(LIBDSP) $(LIBCONF) $(LIBOSC) $(TOOLS)
 
 config:
 	@echo "CC=$(CC) BUILD=$(BUILD) SANITIZE=$(SANITIZE) WERROR=$(WERROR)"
@@ -110,12 +115,16 @@ $(LIBCONF): $(CONF_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(LIBOSC): $(OSC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/specmorph-render: $(BUILD)/tools/render.o $(BUILD)/tools/audiofile.o \
                            $(LIBCONF) $(LIBDSP)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/specmorphd: $(DAEMON_OBJ) $(LIBCONF) $(LIBDSP)
-	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL) -ljack
+$(BUILD)/specmorphd: $(DAEMON_OBJ) $(LIBOSC) $(LIBCONF) $(LIBDSP)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL) -ljack -llo
 
 $(BUILD)/sm-jackio: $(BUILD)/tools/jackio.o
 	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) -ljack -lm -lpthread
@@ -130,8 +139,9 @@ $(BUILD)/sm-wavcmp: $(BUILD)/tools/wavcmp.o
 	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) -lm
 
 $(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o \
-                  $(BUILD)/tests/common/testutil.o $(LIBCONF) $(LIBDSP)
-	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL) -lfftw3 -lcmocka
+                  $(BUILD)/tests/common/testutil.o $(LIBOSC) $(LIBCONF) \
+                  $(LIBDSP)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL) -lfftw3 -lcmocka -llo
 
 # The unit tests run under SANITIZE=1 in CI too; shell tests need the tools.
 check-unit: deps $(UNIT_BIN)
@@ -161,6 +171,12 @@ SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 # Ten minutes of the daemon at 128-frame periods (SOAK_MINUTES to change).
 soak: deps all
 	@sh tools/soak.sh $(BUILD)
+
+# libFuzzer targets (OSC datagram handler, INI loader), clang + ASan/UBSan;
+# not in make check. FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \

@@ -1,5 +1,6 @@
 /* settings.c: table and strict checks of the front-end settings. */
 #include "settings.h"
+#include "netaddr.h"
 
 #include "specmorph.h"
 
@@ -106,6 +107,30 @@ int sm_settings_set(sm_settings *s, sm_setting id, const char *text,
             return -1;
         }
         regfree(&re);
+        break;
+    }
+    case SM_ST_ADDR: {
+        uint32_t a;
+        if (sm_net_parse_addr(text, &a) != 0) {
+            snprintf(why, why_len, "%s: '%s' is not an IPv4 address "
+                                   "(expected four numbers 0 to 255, e.g. "
+                                   "127.0.0.1 or 0.0.0.0)",
+                     in->name, text);
+            return -1;
+        }
+        break;
+    }
+    case SM_ST_RANGES: {
+        sm_net_range r[SM_NET_MAX_RANGES];
+        char msg[160];
+        if (sm_net_parse_ranges(text, r, SM_NET_MAX_RANGES, msg,
+                                sizeof msg) < 0) {
+            snprintf(why, why_len, "%s: %s (expected addresses or ranges "
+                                   "such as 192.168.1.0/24, separated by "
+                                   "commas)",
+                     in->name, msg);
+            return -1;
+        }
         break;
     }
     case SM_ST_INT: {

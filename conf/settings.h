@@ -1,5 +1,5 @@
 /* settings.h: the front-end settings of conf/settings.def (the daemon's
- * [jack] section), stored as validated text. */
+ * [jack] and [osc] sections), stored as validated text. */
 #ifndef SM_CONF_SETTINGS_H
 #define SM_CONF_SETTINGS_H
 
@@ -12,7 +12,14 @@ typedef enum sm_setting {
     SM_S_COUNT
 } sm_setting;
 
-typedef enum sm_stype { SM_ST_NAME, SM_ST_STRING, SM_ST_REGEX, SM_ST_INT } sm_stype;
+typedef enum sm_stype {
+    SM_ST_NAME,
+    SM_ST_STRING,
+    SM_ST_REGEX,
+    SM_ST_INT,
+    SM_ST_ADDR,
+    SM_ST_RANGES
+} sm_stype;
 
 typedef struct sm_setting_info {
     const char *section, *key, *name; /* name = "section.key" */

@@ -67,6 +67,7 @@ struct sm_jack {
     float *block;               /* the one allocation behind them all */
     atomic_ullong underruns, overruns, xruns;
     atomic_ullong underruns_irregular; /* the part that followed off-beat cycles */
+    atomic_uint peak[4]; /* float bits of |x| peaks: in_a, in_b, out_l, out_r */
 
     /* Worker timing, written by the worker only; read without a lock
      * (a status line may mix two consecutive updates, nothing worse). */
@@ -75,6 +76,25 @@ struct sm_jack {
 };
 
 /* ---- callbacks: RT or notification threads; flags and copies only ---- */
+
+/* Raises a peak meter (float bits; positive floats order as their bits),
+ * read and cleared by the control thread. RT-safe: no loop on contention
+ * from the reader but a few CAS retries at most. */
+static void peak_raise(atomic_uint *m, const float *x, jack_nframes_t n)
+{
+    float p = 0.0f;
+    for (jack_nframes_t i = 0; i < n; i++) {
+        float v = fabsf(x[i]);
+        p = v > p ? v : p; /* NaN never raises it */
+    }
+    unsigned bits;
+    memcpy(&bits, &p, sizeof bits);
+    unsigned cur = atomic_load_explicit(m, memory_order_relaxed);
+    while (bits > cur && !atomic_compare_exchange_weak_explicit(
+                             m, &cur, bits, memory_order_relaxed,
+                             memory_order_relaxed))
+        ;
+}
 
 static int on_process(jack_nframes_t n, void *arg)
 {
@@ -93,6 +113,8 @@ static int on_process(jack_nframes_t n, void *arg)
         return 0;
     }
     float *buf = j->cb_buf;
+    peak_raise(&j->peak[0], a, n);
+    peak_raise(&j->peak[1], b, n);
     if (jack_ringbuffer_write_space(j->rin) >= bytes) {
         for (jack_nframes_t i = 0; i < n; i++) {
             buf[2 * i] = a[i];
@@ -141,6 +163,8 @@ static int on_process(jack_nframes_t n, void *arg)
             l[i] = buf[2 * i];
             r[i] = buf[2 * i + 1];
         }
+        peak_raise(&j->peak[2], l, n);
+        peak_raise(&j->peak[3], r, n);
     } else {
         memset(l, 0, n * sizeof(float));
         memset(r, 0, n * sizeof(float));
@@ -672,6 +696,16 @@ int sm_jack_take_ports_changed(sm_jack *j) { return atomic_exchange(&j->f_ports,
 int sm_jack_take_format_changed(sm_jack *j) { return atomic_exchange(&j->f_format, 0); }
 
 sm_engine *sm_jack_engine(sm_jack *j) { return j->engine; }
+
+void sm_jack_take_peaks(sm_jack *j, float dbfs[4])
+{
+    for (int k = 0; k < 4; k++) {
+        unsigned bits = atomic_exchange(&j->peak[k], 0u);
+        float p;
+        memcpy(&p, &bits, sizeof p);
+        dbfs[k] = p > 0.0f ? 20.0f * log10f(p) : -INFINITY;
+    }
+}
 
 void sm_jack_get_counters(sm_jack *j, sm_jack_counters *c)
 {

@@ -96,4 +96,8 @@ int sm_jack_autoconnect(sm_jack *j, const void *re_a, const void *re_b,
 
 const char *sm_jack_client_name(sm_jack *j);
 
+/* Sample peaks since the last call (in_a, in_b, out_l, out_r), in dBFS
+ * (-INFINITY for silence); clears them. Control thread. */
+void sm_jack_take_peaks(sm_jack *j, float dbfs[4]);
+
 #endif

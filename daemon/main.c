@@ -2,13 +2,17 @@
  *
  * Owns the configuration (INI + command line), the life of the JACK
  * connection (connect, reconnect with back-off after the server goes away,
- * period and rate changes), autoconnection, signals and the log. Signals
- * are blocked in every thread and taken here synchronously with
- * sigtimedwait, so no handler ever runs inside the audio path.
+ * period and rate changes), autoconnection, the OSC server, signals and
+ * the log. Signals are blocked in every thread and read here from a
+ * signalfd in the same poll() as the OSC socket, so no handler ever runs
+ * inside the audio path and one thread owns every change of state.
  */
 #include "ini.h"
 #include "jackio.h"
 #include "log.h"
+#include "netaddr.h"
+#include "nsm.h"
+#include "osc.h"
 #include "settings.h"
 #include "specmorph.h"
 
@@ -16,12 +20,15 @@
 #include <jack/jack.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
+#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +37,7 @@
 
 typedef struct opts {
     const char *ini, *name, *server;
+    const char *osc_port, *osc_bind, *osc_allow;
     const char *sets[MAX_SETS];
     int nsets, check, use_syslog, verbose;
     char ini_buf[PATH_MAX];
@@ -48,6 +56,12 @@ typedef struct smd {
     sm_jack *jack;
     sm_jack_counters last;
     time_t last_report;
+    sm_osc *osc;
+    long long osc_retry_ms; /* when to try opening the OSC socket again */
+    int osc_warned;
+    sm_nsm *nsm;               /* under a session manager (NSM_URL) */
+    char nsm_ini[PATH_MAX];    /* the session's configuration file */
+    char nsm_name[64];         /* the client id: our JACK name */
 } smd;
 
 static void usage(FILE *f)
@@ -64,6 +78,9 @@ static void usage(FILE *f)
         "  -s, --server NAME   JACK server name (overrides [jack] server)\n"
         "      --set KEY=VAL   one parameter or setting, after the file\n"
         "                      (repeatable; e.g. --set morph.position=0.3)\n"
+        "      --osc-port N    OSC UDP port (overrides [osc] port; 0 = off)\n"
+        "      --osc-bind ADDR OSC listen address (overrides [osc] bind)\n"
+        "      --osc-allow LIST  allowed OSC senders (overrides [osc] allow)\n"
         "      --check-config  validate the configuration and exit\n"
         "      --syslog        log to syslog instead of stderr\n"
         "  -v, --verbose       more log lines\n"
@@ -77,7 +94,8 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    enum { O_SET = 256, O_CHECK, O_SYSLOG, O_VERSION };
+    enum { O_SET = 256, O_CHECK, O_SYSLOG, O_VERSION, O_OSC_PORT, O_OSC_BIND,
+           O_OSC_ALLOW };
     static const struct option lo[] = {
         {"config", required_argument, 0, 'c'},
         {"name", required_argument, 0, 'n'},
@@ -88,6 +106,9 @@ static int parse_args(int argc, char **argv, opts *o)
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VERSION},
+        {"osc-port", required_argument, 0, O_OSC_PORT},
+        {"osc-bind", required_argument, 0, O_OSC_BIND},
+        {"osc-allow", required_argument, 0, O_OSC_ALLOW},
         {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -104,6 +125,9 @@ static int parse_args(int argc, char **argv, opts *o)
             o->sets[o->nsets++] = optarg;
             break;
         case O_CHECK: o->check = 1; break;
+        case O_OSC_PORT: o->osc_port = optarg; break;
+        case O_OSC_BIND: o->osc_bind = optarg; break;
+        case O_OSC_ALLOW: o->osc_allow = optarg; break;
         case O_SYSLOG: o->use_syslog = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h': usage(stdout); exit(0);
@@ -184,6 +208,20 @@ static int load_config(const opts *o, int rate, sm_config *cfg,
         sm_log(LOG_ERR, "-s: %s", why);
         problems++;
     }
+    const struct {
+        const char *opt, *val;
+        sm_setting id;
+    } osc_opts[] = {{"--osc-port", o->osc_port, SM_S_OSC_PORT},
+                    {"--osc-bind", o->osc_bind, SM_S_OSC_BIND},
+                    {"--osc-allow", o->osc_allow, SM_S_OSC_ALLOW}};
+    for (int i = 0; i < 3; i++) {
+        if (osc_opts[i].val && sm_settings_set(set, osc_opts[i].id,
+                                               osc_opts[i].val, why,
+                                               sizeof why)) {
+            sm_log(LOG_ERR, "%s: %s", osc_opts[i].opt, why);
+            problems++;
+        }
+    }
     if (problems == 0 && sm_config_check(cfg, why, sizeof why) != SM_OK) {
         sm_log(LOG_ERR, "%s", why);
         problems++;
@@ -237,11 +275,26 @@ static void log_ready(smd *d)
            c.rate_hz ? 1000.0 * c.latency / c.rate_hz : 0.0);
 }
 
+static void log_osc(smd *d)
+{
+    if (!d->osc)
+        return;
+    sm_osc_counters c;
+    sm_osc_get_counters(d->osc, &c);
+    sm_log(LOG_INFO,
+           "osc: port=%d packets=%llu messages=%llu rejected=%llu "
+           "denied=%llu rate_dropped=%llu malformed=%llu send_failed=%llu "
+           "subscribers=%d",
+           sm_osc_port(d->osc), c.packets, c.messages, c.rejected, c.denied,
+           c.rate_dropped, c.malformed, c.send_failed, c.subscribers);
+}
+
 static void log_status(smd *d)
 {
     if (!d->jack) {
         sm_log(LOG_INFO, "status: disconnected (waiting for the JACK "
                          "server)");
+        log_osc(d);
         return;
     }
     sm_jack_counters c;
@@ -256,6 +309,7 @@ static void log_status(smd *d)
            c.xruns, c.underruns, c.overruns, c.latency, c.period, c.rate_hz,
            c.dsp_load, c.worker_mean_us, c.worker_p99_us, c.worker_max_us,
            c.origin_frame, st.samples, st.limited, c.underruns_irregular);
+    log_osc(d);
 }
 
 /* Tries to connect once; on success the daemon runs. */
@@ -308,11 +362,89 @@ static void disconnect(smd *d)
     memset(&d->last, 0, sizeof d->last);
 }
 
-/* Applies a reloaded configuration: live values are queued, structural
- * ones build a new engine off the audio path, JACK identity changes
- * reconnect. */
-static void apply_reload(smd *d, const sm_config *cfg,
-                         const sm_settings *set)
+static long long mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* ---- OSC server life ---------------------------------------------------- */
+
+static sm_osc_host make_host(smd *d); /* the callbacks, further down */
+
+
+static void osc_config_from(const sm_settings *set, sm_osc_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->port = sm_settings_int(set, SM_S_OSC_PORT);
+    /* Both checked when loaded: parsing cannot fail here. */
+    sm_net_parse_addr(sm_settings_str(set, SM_S_OSC_BIND), &c->bind_addr);
+    sm_net_range r[SM_NET_MAX_RANGES];
+    char why[160];
+    int n = sm_net_parse_ranges(sm_settings_str(set, SM_S_OSC_ALLOW), r,
+                                SM_OSC_MAX_ALLOW, why, sizeof why);
+    for (int i = 0; i < n; i++) {
+        c->allow_addr[i] = r[i].addr;
+        c->allow_mask[i] = r[i].mask;
+    }
+    c->nallow = n > 0 ? n : 0;
+    c->status_hz = sm_settings_int(set, SM_S_OSC_STATUS_HZ);
+    c->max_rate = sm_settings_int(set, SM_S_OSC_MAX_RATE);
+}
+
+/* Opens the OSC socket when configured and not open yet. A port in use
+ * is not fatal (audio matters more than control): it is retried every
+ * 5 s and logged once. */
+static void osc_start(smd *d)
+{
+    if (d->osc || sm_settings_int(&d->set, SM_S_OSC_PORT) == 0 ||
+        mono_ms() < d->osc_retry_ms)
+        return;
+    sm_osc_config c;
+    osc_config_from(&d->set, &c);
+    char why[256];
+    sm_osc_host h = make_host(d);
+    d->osc = sm_osc_new(&c, &h, why, sizeof why);
+    if (!d->osc) {
+        if (!d->osc_warned)
+            sm_log(LOG_ERR, "%s; retrying every 5 s", why);
+        d->osc_warned = 1;
+        d->osc_retry_ms = mono_ms() + 5000;
+        return;
+    }
+    d->osc_warned = 0;
+    sm_log(LOG_INFO, "osc: listening on %s:%d/udp%s%s",
+           sm_settings_str(&d->set, SM_S_OSC_BIND), sm_osc_port(d->osc),
+           c.nallow ? ", allowed: " : "",
+           c.nallow ? sm_settings_str(&d->set, SM_S_OSC_ALLOW) : "");
+}
+
+/* After the settings changed: adjust in place, or reopen on a new
+ * address or port (subscribers then subscribe again). */
+static void osc_update(smd *d)
+{
+    sm_osc_config c;
+    osc_config_from(&d->set, &c);
+    if (d->osc && (c.port == 0 || sm_osc_reconfigure(d->osc, &c) != 0)) {
+        sm_osc_free(d->osc);
+        d->osc = NULL;
+        if (c.port == 0)
+            sm_log(LOG_INFO, "osc: off");
+    }
+    d->osc_retry_ms = 0;
+    osc_start(d);
+}
+
+/* ---- applying changes ----------------------------------------------------- */
+
+/* Makes cfg and set the daemon's state: live values are queued as one
+ * batch (they land together), structural ones build a new engine off the
+ * audio path and crossfade to it, JACK identity changes reconnect.
+ * what names the source in the log. Returns 0, or -1 with why (nothing
+ * changed). */
+static int apply_config(smd *d, const sm_config *cfg, const sm_settings *set,
+                        const char *what, char *why, size_t why_len)
 {
     int rejack = strcmp(sm_settings_str(set, SM_S_JACK_CLIENT_NAME),
                         sm_settings_str(&d->set, SM_S_JACK_CLIENT_NAME)) ||
@@ -320,67 +452,286 @@ static void apply_reload(smd *d, const sm_config *cfg,
                         sm_settings_str(&d->set, SM_S_JACK_SERVER)) ||
                  strcmp(sm_settings_str(set, SM_S_JACK_PREFILL_PERIODS),
                         sm_settings_str(&d->set, SM_S_JACK_PREFILL_PERIODS));
-    d->set = *set;
-    patterns_compile(&d->pat, set);
-    if (!d->jack) {
+    int osc_changed = 0;
+    for (int i = 0; i < SM_S_COUNT; i++)
+        if (!strcmp(sm_setting_get_info((sm_setting)i)->section, "osc") &&
+            strcmp(sm_settings_str(set, (sm_setting)i),
+                   sm_settings_str(&d->set, (sm_setting)i)))
+            osc_changed = 1;
+    if (!d->jack || rejack) {
+        d->set = *set;
         d->cfg = *cfg;
-        return;
-    }
-    if (rejack) {
-        sm_log(LOG_INFO, "reload: JACK settings changed; reconnecting");
-        d->cfg = *cfg;
-        disconnect(d);
-        try_connect(d, 0);
-        return;
+        patterns_compile(&d->pat, set);
+        if (rejack && d->jack) {
+            sm_log(LOG_INFO, "%s: JACK settings changed; reconnecting", what);
+            disconnect(d);
+            try_connect(d, 0);
+        }
+        if (osc_changed)
+            osc_update(d);
+        return 0;
     }
     sm_engine *e = sm_jack_engine(d->jack);
-    int rebuild = 0, live = 0;
+    sm_param ids[SM_P_COUNT];
+    float vals[SM_P_COUNT];
+    int rebuild = 0, n = 0;
     for (int i = 0; i < SM_P_COUNT; i++) {
         if (cfg->values[i] == d->cfg.values[i])
             continue;
         if (sm_param_get_info((sm_param)i)->flags & SM_PF_REBUILD)
             rebuild = 1;
-        else if (sm_engine_set(e, (sm_param)i, cfg->values[i]) == SM_OK)
-            live++;
+        ids[n] = (sm_param)i;
+        vals[n++] = cfg->values[i];
     }
     if (rebuild) {
         sm_error err;
         sm_engine *ne = sm_engine_new(cfg, &err);
         if (!ne) {
-            sm_log(LOG_ERR, "reload: new engine: %s; keeping the current one",
-                   sm_strerror(err));
-            return;
+            snprintf(why, why_len, "new engine: %s; keeping the current one",
+                     sm_strerror(err));
+            sm_log(LOG_ERR, "%s: %s", what, why);
+            return -1;
         }
         if (sm_jack_crossfade_engine(d->jack, ne) != 0)
-            sm_log(LOG_WARNING, "reload: the server stalled during the "
-                                "engine change");
+            sm_log(LOG_WARNING, "%s: the server stalled during the engine "
+                                "change", what);
         else
-            sm_log(LOG_INFO, "reload: engine rebuilt (crossfaded)");
+            sm_log(LOG_INFO, "%s: engine rebuilt (crossfaded)", what);
         log_ready(d);
-    } else {
-        sm_log(LOG_INFO, "reload: %d value%s changed", live,
-               live == 1 ? "" : "s");
+    } else if (n) {
+        size_t bad = 0;
+        sm_error err = sm_engine_set_many(e, ids, vals, (size_t)n, &bad);
+        if (err != SM_OK) {
+            snprintf(why, why_len, "%s: %s",
+                     sm_param_get_info(ids[bad < (size_t)n ? bad : 0])->name,
+                     sm_strerror(err));
+            return -1;
+        }
+        /* OSC changes are not logged one by one: a fader sends hundreds. */
+        if (strcmp(what, "osc") != 0)
+            sm_log(LOG_INFO, "%s: %d value%s changed", what, n,
+                   n == 1 ? "" : "s");
     }
     d->cfg = *cfg;
+    d->set = *set;
+    patterns_compile(&d->pat, set);
     autoconnect(d);
+    if (osc_changed)
+        osc_update(d);
+    return 0;
 }
 
-static void reload(smd *d)
+/* Reads the INI file again. Returns 0 or -1 with msg (also logged). */
+static int reload(smd *d, char *msg, size_t len)
 {
     if (!d->o.ini) {
-        sm_log(LOG_INFO, "reload: no configuration file");
-        return;
+        snprintf(msg, len, "no configuration file");
+        sm_log(LOG_INFO, "reload: %s", msg);
+        return -1;
     }
     int rate = d->jack ? sm_jack_rate(d->jack) : d->cfg.sample_rate_hz;
     sm_config cfg;
     sm_settings set;
     if (load_config(&d->o, rate, &cfg, &set) != 0) {
-        sm_log(LOG_ERR, "reload: %s has problems; keeping the current "
-                        "settings", d->o.ini);
-        return;
+        snprintf(msg, len, "%s has problems (see the log); keeping the "
+                           "current settings", d->o.ini);
+        sm_log(LOG_ERR, "reload: %s", msg);
+        return -1;
     }
-    apply_reload(d, &cfg, &set);
+    if (apply_config(d, &cfg, &set, "reload", msg, len) != 0)
+        return -1;
     sm_log(LOG_INFO, "reload: %s applied", d->o.ini);
+    snprintf(msg, len, "%s", d->o.ini);
+    return 0;
+}
+
+/* ---- OSC host callbacks (control thread) ---------------------------------- */
+
+static sm_error host_apply(void *ctx, const sm_param *ids, const float *v,
+                           int n, char *why, size_t why_len)
+{
+    smd *d = ctx;
+    sm_config cfg = d->cfg;
+    for (int i = 0; i < n; i++)
+        cfg.values[ids[i]] = v[i];
+    if (sm_config_check(&cfg, why, why_len) != SM_OK)
+        return SM_ERR_CONFIG;
+    if (apply_config(d, &cfg, &d->set, "osc", why, why_len) != 0)
+        return SM_ERR_CONFIG;
+    sm_nsm_set_dirty(d->nsm, 1);
+    return SM_OK;
+}
+
+static float host_get(void *ctx, sm_param id)
+{
+    return ((smd *)ctx)->cfg.values[id];
+}
+
+static void host_status(void *ctx, sm_osc_status *st)
+{
+    smd *d = ctx;
+    st->bands = (int)d->cfg.values[SM_P_BANDS_COUNT];
+    st->xover_lo_hz = d->cfg.values[SM_P_BANDS_XOVER_LO_HZ];
+    st->xover_hi_hz = d->cfg.values[SM_P_BANDS_XOVER_HI_HZ];
+    if (!d->jack)
+        return;
+    sm_jack_counters c;
+    sm_jack_get_counters(d->jack, &c);
+    st->connected = 1;
+    st->dsp_load_pct = c.dsp_load;
+    st->xruns = c.xruns;
+    st->underruns = c.underruns;
+    st->overruns = c.overruns;
+    st->latency_ms = c.rate_hz ? 1000.0f * (float)c.latency / (float)c.rate_hz
+                               : 0.0f;
+    sm_jack_take_peaks(d->jack, st->level_dbfs);
+}
+
+/* mkdir -p for the directory part of path. */
+static int make_parent_dirs(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/* Saves the state in force to the loaded file, or to the default path
+ * when none was loaded (which then becomes the loaded file). Never to a
+ * path from the network. */
+static int host_save(void *ctx, char *msg, size_t len)
+{
+    smd *d = ctx;
+    const char *path = d->o.ini;
+    if (!path) {
+        if (!d->o.ini_buf[0]) {
+            snprintf(msg, len, "no configuration file and no $HOME to put "
+                               "one in (start with -c FILE)");
+            return -1;
+        }
+        path = d->o.ini_buf;
+        if (make_parent_dirs(path) != 0) {
+            snprintf(msg, len, "cannot create the directory of %s: %s", path,
+                     strerror(errno));
+            return -1;
+        }
+    }
+    char why[512];
+    if (sm_conf_save_all(path, &d->cfg, &d->set, why, sizeof why) != 0) {
+        snprintf(msg, len, "%s", why);
+        sm_log(LOG_ERR, "save: %s", why);
+        return -1;
+    }
+    d->o.ini = path;
+    sm_log(LOG_INFO, "save: %s written", path);
+    sm_nsm_set_dirty(d->nsm, 0);
+    snprintf(msg, len, "%s", path);
+    return 0;
+}
+
+static int host_reload(void *ctx, char *msg, size_t len)
+{
+    return reload(ctx, msg, len);
+}
+
+static int host_preset(void *ctx, const char *name, char *msg, size_t len)
+{
+    smd *d = ctx;
+    int p = sm_preset_find(name);
+    if (p < 0) {
+        const char *hint = sm_preset_suggest(name);
+        snprintf(msg, len, "unknown preset '%s'%s%s%s", name,
+                 hint ? " (did you mean " : "", hint ? hint : "",
+                 hint ? "?)" : "");
+        return -1;
+    }
+    sm_config cfg = d->cfg;
+    sm_error err = sm_config_apply_preset(&cfg, p);
+    if (err == SM_OK)
+        err = sm_config_check(&cfg, msg, len);
+    else
+        snprintf(msg, len, "%s", sm_strerror(err));
+    if (err != SM_OK)
+        return -1;
+    if (apply_config(d, &cfg, &d->set, "preset", msg, len) != 0)
+        return -1;
+    sm_log(LOG_INFO, "preset: %s applied", sm_preset_name(p));
+    sm_nsm_set_dirty(d->nsm, 1);
+    snprintf(msg, len, "%s", sm_preset_name(p));
+    return 0;
+}
+
+/* ---- NSM host callbacks (control thread) ---------------------------------- */
+
+/* The session's state: PATH_PREFIX.ini, the client id as JACK name. A
+ * missing file is a new session: the current settings are written there. */
+static int nsm_open(void *ctx, const char *prefix, const char *client_id,
+                    char *msg, size_t len)
+{
+    smd *d = ctx;
+    char why[256];
+    sm_settings probe;
+    sm_settings_default(&probe);
+    if (sm_settings_set(&probe, SM_S_JACK_CLIENT_NAME, client_id, why,
+                        sizeof why) != 0) {
+        snprintf(msg, len, "client id unusable as a JACK name: %s", why);
+        return -1;
+    }
+    if ((size_t)snprintf(d->nsm_ini, sizeof d->nsm_ini, "%s.ini", prefix) >=
+        sizeof d->nsm_ini) {
+        snprintf(msg, len, "session path too long");
+        return -1;
+    }
+    snprintf(d->nsm_name, sizeof d->nsm_name, "%s", client_id);
+    opts o = d->o;
+    o.ini = d->nsm_ini;
+    o.name = d->nsm_name;
+    struct stat st;
+    int exists = stat(d->nsm_ini, &st) == 0;
+    if (!exists)
+        o.ini = NULL;
+    int rate = d->jack ? sm_jack_rate(d->jack) : d->cfg.sample_rate_hz;
+    sm_config cfg;
+    sm_settings set;
+    if (load_config(&o, rate, &cfg, &set) != 0) {
+        snprintf(msg, len, "%s has problems (see the daemon's log)",
+                 d->nsm_ini);
+        return -1;
+    }
+    if (apply_config(d, &cfg, &set, "nsm", msg, len) != 0)
+        return -1;
+    d->o.ini = d->nsm_ini;
+    d->o.name = d->nsm_name;
+    if (!exists && sm_conf_save_all(d->nsm_ini, &d->cfg, &d->set, msg,
+                                    len) != 0)
+        return -1;
+    sm_log(LOG_INFO, "nsm: session %s, JACK name %s", d->nsm_ini,
+           d->nsm_name);
+    snprintf(msg, len, "%s", exists ? "loaded" : "new session");
+    return 0;
+}
+
+static int nsm_save(void *ctx, char *msg, size_t len)
+{
+    smd *d = ctx;
+    if (host_save(d, msg, len) != 0)
+        return -1;
+    snprintf(msg, len, "saved");
+    return 0;
+}
+
+static sm_osc_host make_host(smd *d)
+{
+    sm_osc_host h = {d, host_apply, host_get, host_status, host_save,
+                     host_reload, host_preset};
+    return h;
 }
 
 /* Period or rate changed under a running client. */
@@ -468,18 +819,53 @@ int main(int argc, char **argv)
 
     sm_log(LOG_INFO, "specmorphd " SM_VERSION " starting%s%s",
            d.o.ini ? ", configuration " : "", d.o.ini ? d.o.ini : "");
+    int sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sfd < 0) {
+        sm_log(LOG_ERR, "signalfd: %s", strerror(errno));
+        return 1;
+    }
+    const char *nsm_url = getenv("NSM_URL");
+    if (nsm_url && *nsm_url) {
+        char why[256];
+        sm_nsm_host nh = {&d, nsm_open, nsm_save};
+        d.nsm = sm_nsm_new(nsm_url, argv[0], &nh, why, sizeof why);
+        if (!d.nsm) {
+            sm_log(LOG_ERR, "%s", why);
+            return 1;
+        }
+        /* Identity and configuration come with the open: nothing
+         * connects before it. Signals still stop us. */
+        long long warn_at = mono_ms() + 10000;
+        while (!sm_nsm_opened(d.nsm)) {
+            struct pollfd pf[2] = {{sfd, POLLIN, 0},
+                                   {sm_nsm_fd(d.nsm), POLLIN, 0}};
+            poll(pf, 2, 200);
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si &&
+                (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)) {
+                sm_log(LOG_INFO, "stopping before the session opened");
+                sm_nsm_free(d.nsm);
+                return 0;
+            }
+            sm_nsm_poll(d.nsm);
+            if (mono_ms() > warn_at) {
+                sm_log(LOG_WARNING, "nsm: still waiting for "
+                                    "/nsm/client/open from %s", nsm_url);
+                warn_at = mono_ms() + 10000;
+            }
+        }
+    }
+    osc_start(&d);
     int backoff_ms = 100, warned = 0;
-    struct timespec next_try = {0, 0};
+    long long next_try = 0;
     for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (!d.jack && (now.tv_sec > next_try.tv_sec ||
-                        (now.tv_sec == next_try.tv_sec &&
-                         now.tv_nsec >= next_try.tv_nsec))) {
+        long long now = mono_ms();
+        if (!d.jack && now >= next_try) {
             int r = try_connect(&d, warned);
             if (r == -2) {
                 /* The configuration cannot run at the server's rate:
                  * retrying will not help; a supervisor may restart us. */
+                sm_osc_free(d.osc);
                 patterns_free(&d.pat);
                 return 1;
             }
@@ -488,30 +874,53 @@ int main(int argc, char **argv)
                 warned = 0;
             } else {
                 warned = 1;
-                long ns = now.tv_nsec + (long)backoff_ms * 1000000L;
-                next_try.tv_sec = now.tv_sec + ns / 1000000000L;
-                next_try.tv_nsec = ns % 1000000000L;
+                next_try = now + backoff_ms;
                 backoff_ms = backoff_ms * 2 > 1000 ? 1000 : backoff_ms * 2;
             }
         }
-        struct timespec wait = {0, 50 * 1000000L};
-        int sig = sigtimedwait(&sigs, NULL, &wait);
-        if (sig == SIGTERM || sig == SIGINT) {
-            sm_log(LOG_INFO, "stopping (%s)", sig == SIGTERM ? "SIGTERM"
-                                                             : "SIGINT");
-            break;
+        osc_start(&d); /* no-op unless a retry is due */
+        /* Flags from JACK's threads are looked at every 50 ms at most;
+         * OSC and signals wake the loop at once. */
+        int wait_ms = 50;
+        if (d.osc) {
+            int w = sm_osc_poll(d.osc, mono_ms());
+            if (w >= 0 && w < wait_ms)
+                wait_ms = w;
         }
-        if (sig == SIGHUP)
-            reload(&d);
-        if (sig == SIGUSR1)
-            log_status(&d);
+        struct pollfd pf[3] = {{sfd, POLLIN, 0},
+                               {d.osc ? sm_osc_fd(d.osc) : -1, POLLIN, 0},
+                               {d.nsm ? sm_nsm_fd(d.nsm) : -1, POLLIN, 0}};
+        poll(pf, 3, wait_ms);
+        if (d.nsm)
+            sm_nsm_poll(d.nsm);
+        int stop = 0;
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            int sig = (int)si.ssi_signo;
+            if (sig == SIGTERM || sig == SIGINT) {
+                sm_log(LOG_INFO, "stopping (%s)",
+                       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                stop = 1;
+                break;
+            }
+            if (sig == SIGHUP) {
+                char msg[512];
+                reload(&d, msg, sizeof msg);
+            }
+            if (sig == SIGUSR1)
+                log_status(&d);
+        }
+        if (stop)
+            break;
+        if (d.osc)
+            sm_osc_poll(d.osc, mono_ms());
         if (!d.jack)
             continue;
         if (sm_jack_take_shutdown(d.jack)) {
             sm_log(LOG_WARNING, "JACK server went away; reconnecting");
             disconnect(&d);
             backoff_ms = 100;
-            clock_gettime(CLOCK_MONOTONIC, &next_try);
+            next_try = mono_ms();
             continue;
         }
         if (sm_jack_take_format_changed(d.jack))
@@ -520,6 +929,9 @@ int main(int argc, char **argv)
             autoconnect(&d);
         report_counters(&d);
     }
+    close(sfd);
+    sm_osc_free(d.osc);
+    sm_nsm_free(d.nsm);
     disconnect(&d);
     patterns_free(&d.pat);
     sm_log_close();

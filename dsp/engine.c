@@ -196,6 +196,65 @@ sm_error sm_engine_set(sm_engine *e, sm_param id, float value)
     return SM_OK;
 }
 
+_Static_assert(SM_ENGINE_SET_MANY_MAX == SM_PQUEUE_CAP / 4,
+               "set_many's bound is push_batch's");
+
+static int is_xover(sm_param id)
+{
+    return id == SM_P_BANDS_XOVER_LO_HZ || id == SM_P_BANDS_XOVER_HI_HZ;
+}
+
+sm_error sm_engine_set_many(sm_engine *e, const sm_param *ids,
+                            const float *values, size_t n, size_t *bad)
+{
+    if (!e || (n && (!ids || !values)))
+        return SM_ERR_NULL;
+    if (n == 0)
+        return SM_OK;
+    if (n > SM_ENGINE_SET_MANY_MAX) {
+        if (bad)
+            *bad = SM_ENGINE_SET_MANY_MAX;
+        return SM_ERR_RANGE;
+    }
+    /* Every value as sm_engine_set checks one, before anything is queued. */
+    size_t first_xover = n;
+    for (size_t i = 0; i < n; i++) {
+        sm_error err = sm_param_check(ids[i], values[i], NULL, 0);
+        if (err == SM_OK && (sm_param_get_info(ids[i])->flags & SM_PF_REBUILD))
+            err = SM_ERR_NEEDS_REBUILD;
+        if (err != SM_OK) {
+            if (bad)
+                *bad = i;
+            return err;
+        }
+        if (first_xover == n && is_xover(ids[i]))
+            first_xover = i;
+    }
+    /* The crossover pair with the whole batch applied (in order, so the
+     * last of repeated ids wins, as it will in apply_changes). */
+    if (e->nbands == 3 && first_xover < n) {
+        sm_config c = sm_engine_config(e);
+        for (size_t i = 0; i < n; i++)
+            c.values[ids[i]] = values[i];
+        if (sm_config_check(&c, NULL, 0) != SM_OK) {
+            if (bad)
+                *bad = first_xover;
+            return SM_ERR_CONFIG;
+        }
+    }
+    int qid[SM_ENGINE_SET_MANY_MAX];
+    for (size_t i = 0; i < n; i++)
+        qid[i] = (int)ids[i];
+    if (sm_pqueue_push_batch(&e->q, qid, values, n) != 0) {
+        atomic_fetch_add_explicit(&e->st_queue_full, 1, memory_order_relaxed);
+        return SM_ERR_QUEUE_FULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        atomic_store_explicit(&e->shown[ids[i]], values[i],
+                              memory_order_relaxed);
+    return SM_OK;
+}
+
 float sm_engine_get(const sm_engine *e, sm_param id)
 {
     if (!e || (int)id < 0 || id >= SM_P_COUNT)

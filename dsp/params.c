@@ -272,6 +272,85 @@ int sm_param_format(sm_param id, float value, char *buf, size_t len)
     return snprintf(buf, len, "%.9g", value);
 }
 
+/* ---- normalised 0..1 control ------------------------------------------- */
+
+/* Smallest and largest powers of two inside [min, max] (as exponents);
+ * 0 when the range holds none. */
+static int pow2_bounds(const sm_param_info *in, int *lo, int *hi)
+{
+    if (!(in->min > 0.0f))
+        return 0;
+    *lo = (int)ceil(log2((double)in->min));
+    *hi = (int)floor(log2((double)in->max));
+    return *lo <= *hi;
+}
+
+static int snaps_pow2(const sm_param_info *in)
+{
+    return in->type == SM_T_INT && (in->flags & SM_PF_RATE);
+}
+
+static int is_log(const sm_param_info *in)
+{
+    /* A geometric curve needs a positive minimum; a row flagged without
+     * one (the table test refuses that) falls back to linear. */
+    return (in->flags & SM_PF_LOG) && in->min > 0.0f && in->max > in->min;
+}
+
+float sm_param_from_norm(sm_param id, float norm)
+{
+    const sm_param_info *in = sm_param_get_info(id);
+    if (!in || isnan(norm))
+        return NAN;
+    double n = norm < 0.0f ? 0.0 : norm > 1.0f ? 1.0 : (double)norm;
+    double mn = in->min, mx = in->max, v;
+    if (in->type == SM_T_ENUM) /* min is 0: choices evenly spread */
+        return (float)floor(n * mx + 0.5);
+    int e_lo, e_hi;
+    if (snaps_pow2(in) && pow2_bounds(in, &e_lo, &e_hi)) {
+        /* Nearest power of two in log terms, to the curve's value. */
+        double l = is_log(in) ? log2(mn) + n * (log2(mx) - log2(mn))
+                              : log2(fmax(mn + n * (mx - mn), 1.0));
+        double e = floor(l + 0.5);
+        if (e < e_lo)
+            e = e_lo;
+        if (e > e_hi)
+            e = e_hi;
+        return (float)ldexp(1.0, (int)e);
+    }
+    if (n == 0.0)
+        return in->min;
+    if (n == 1.0)
+        return in->max;
+    v = is_log(in) ? mn * pow(mx / mn, n) : mn + n * (mx - mn);
+    if (in->type == SM_T_INT)
+        v = floor(v + 0.5);
+    float f = (float)v;
+    /* The float may round past a limit; the result must pass
+     * sm_param_check. */
+    return f < in->min ? in->min : f > in->max ? in->max : f;
+}
+
+float sm_param_to_norm(sm_param id, float value)
+{
+    const sm_param_info *in = sm_param_get_info(id);
+    if (!in || isnan(value))
+        return NAN;
+    double mn = in->min, mx = in->max, v = value, n;
+    if (!(mx > mn))
+        return 0.0f;
+    if (v <= mn)
+        return 0.0f;
+    if (v >= mx)
+        return 1.0f;
+    if (is_log(in))
+        n = log(v / mn) / log(mx / mn);
+    else
+        n = (v - mn) / (mx - mn);
+    float f = (float)n;
+    return f < 0.0f ? 0.0f : f > 1.0f ? 1.0f : f;
+}
+
 const char *sm_strerror(sm_error err)
 {
     switch (err) {

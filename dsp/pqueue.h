@@ -31,6 +31,13 @@ void sm_pqueue_init(sm_pqueue *q);
 /* any thread. Returns 0, or -1 when full. */
 int sm_pqueue_push(sm_pqueue *q, int id, float value);
 
+/* Pushes n changes as one batch: the consumer sees either none of them or
+ * all of them, in order, in one drain (see pqueue.c). n is 1 to
+ * SM_PQUEUE_CAP / 4. any thread. Returns 0, or -1 when the queue lacks n
+ * free cells (nothing is pushed) or n is out of bounds. */
+int sm_pqueue_push_batch(sm_pqueue *q, const int *ids, const float *values,
+                         size_t n);
+
 /* Consumer thread only; RT-safe. Returns 1 and fills id/value, or 0. */
 int sm_pqueue_pop(sm_pqueue *q, int *id, float *value);
 

@@ -56,7 +56,8 @@ typedef enum sm_ptype { SM_T_FLOAT, SM_T_INT, SM_T_ENUM } sm_ptype;
 enum {
     SM_PF_LIVE = 1u << 0,    /* may change while the engine runs */
     SM_PF_REBUILD = 1u << 1, /* needs a new engine */
-    SM_PF_RATE = 1u << 2     /* default scales with the sample rate */
+    SM_PF_RATE = 1u << 2,    /* default scales with the sample rate */
+    SM_PF_LOG = 1u << 3      /* 0..1 control is geometric (min > 0) */
 };
 
 /* Enum values of the SM_T_ENUM parameters, in table order. */
@@ -112,6 +113,18 @@ int sm_param_format(sm_param id, float value, char *buf, size_t len);
 /* Name of choice index for an ENUM parameter, or NULL. any thread. */
 const char *sm_param_choice_name(sm_param id, int index);
 
+/* Normalised control (a 0..1 fader, OSC /specmorph/norm/<section>/<key>).
+ * sm_param_from_norm maps norm (clamped to 0..1) onto the range: linear,
+ * or geometric for SM_PF_LOG rows; SM_T_INT rounds to the nearest integer,
+ * and to the nearest power of two in range for SM_PF_RATE rows (window
+ * and hop sizes); SM_T_ENUM gives round(norm * max), the choices evenly
+ * spread. 0 gives min and 1 gives max exactly, and every result passes
+ * sm_param_check. NaN (or an unknown id) gives NaN, for the caller to
+ * refuse. sm_param_to_norm is the inverse, clamped to 0..1 (NaN for NaN
+ * or an unknown id). any thread. */
+float sm_param_from_norm(sm_param id, float norm);
+float sm_param_to_norm(sm_param id, float value);
+
 /* ---- configuration ---------------------------------------------------- */
 
 typedef struct sm_config {
@@ -129,6 +142,28 @@ sm_error sm_config_set(sm_config *cfg, sm_param id, float value);
 /* Checks the values together (hop against window, crossover order, band
  * count, rate). why receives a one-line reason. any thread. */
 sm_error sm_config_check(const sm_config *cfg, char *why, size_t why_len);
+
+/* Built-in presets (lowlatency, balanced, studio): named partial
+ * configurations that set the band layout only (bands.count and every
+ * window and hop size, given at 48 kHz and scaled to cfg's rate like the
+ * defaults); morph, mask, crossover and output values are left as they
+ * are. balanced is the defaults. Index 0 .. sm_preset_count() - 1; name
+ * and help are NULL out of range. any thread. */
+int sm_preset_count(void);
+const char *sm_preset_name(int preset);
+const char *sm_preset_help(int preset);
+
+/* Index of a preset name (case-insensitive), or -1. any thread. */
+int sm_preset_find(const char *name);
+
+/* Closest preset name to a misspelt one, or NULL. any thread. */
+const char *sm_preset_suggest(const char *name);
+
+/* Applies a preset at cfg->sample_rate_hz. SM_ERR_NULL, SM_ERR_PARAM for
+ * an unknown index, SM_ERR_RATE for an unsupported rate; cfg is untouched
+ * on error. The other values are not re-checked: sm_config_check the
+ * result. any thread. */
+sm_error sm_config_apply_preset(sm_config *cfg, int preset);
 
 /* ---- engine ---------------------------------------------------------- */
 
@@ -156,6 +191,26 @@ void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
  * SM_ERR_QUEUE_FULL when the engine has not consumed earlier changes yet.
  * any thread (several producers allowed). */
 sm_error sm_engine_set(sm_engine *e, sm_param id, float value);
+
+/* Most changes one sm_engine_set_many call takes. */
+#define SM_ENGINE_SET_MANY_MAX 256
+
+/* Queues n live parameter changes (ids[i] = values[i]) as one batch: all
+ * of them take effect together at the same hop boundary of each band
+ * (each with its parameter's smoothing), never split across two; for an
+ * OSC bundle. All or nothing: every value is checked first as
+ * sm_engine_set checks one, and the crossover pair with the batch's values
+ * applied together (so bands.xover_lo_hz and bands.xover_hi_hz may move
+ * together to a pair that is valid only together). On the first failure
+ * nothing is queued, the error is returned as by sm_engine_set and *bad
+ * (if not NULL) receives the index of the offending entry (for
+ * SM_ERR_CONFIG, the first crossover entry). Repeated ids: the last one
+ * wins. n = 0 does nothing and returns SM_OK; n over
+ * SM_ENGINE_SET_MANY_MAX returns SM_ERR_RANGE with *bad =
+ * SM_ENGINE_SET_MANY_MAX; SM_ERR_QUEUE_FULL when the queue lacks room
+ * for all n. any thread (several producers allowed). */
+sm_error sm_engine_set_many(sm_engine *e, const sm_param *ids,
+                            const float *values, size_t n, size_t *bad);
 
 /* Last value accepted by sm_engine_set (or the configured one). any
  * thread. */

@@ -1,6 +1,6 @@
 #!/bin/sh
-# gendocs.sh BUILD [--check]: regenerates the README parameter and settings
-# references (between their markers) and conf/specmorphd.ini from the parameter
+# gendocs.sh BUILD [--check]: regenerates the README parameter, preset and
+# settings references (between their markers) and conf/specmorphd.ini from the parameter
 # table. With --check, fails when the committed files are stale.
 set -eu
 gen="$1/sm-docgen"
@@ -10,10 +10,12 @@ trap 'rm -rf "$tmp"' EXIT
 "$gen" ini > "$tmp/specmorphd.ini"
 "$gen" markdown > "$tmp/params.md"
 "$gen" settings > "$tmp/settings.md"
-awk -v tbl="$tmp/params.md" -v st="$tmp/settings.md" '
+"$gen" presets > "$tmp/presets.md"
+awk -v tbl="$tmp/params.md" -v st="$tmp/settings.md" -v pr="$tmp/presets.md" '
     /<!-- params:begin -->/ { print; while ((getline l < tbl) > 0) print l; skip = 1; next }
     /<!-- settings:begin -->/ { print; while ((getline l < st) > 0) print l; skip = 1; next }
-    /<!-- (params|settings):end -->/ { skip = 0 }
+    /<!-- presets:begin -->/ { print; while ((getline l < pr) > 0) print l; skip = 1; next }
+    /<!-- (params|settings|presets):end -->/ { skip = 0 }
     !skip { print }
 ' README.md > "$tmp/README.md"
 if [ "$mode" = "--check" ]; then

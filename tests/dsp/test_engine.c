@@ -1,7 +1,7 @@
 /* test_engine.c: the engine end to end: perfect reconstruction, the 3-band
  * allpass sum, masks with one source silent, anti-phase merging, block-size
  * independence, latency, limiter ceiling, non-finite input, live
- * parameters and independence of two engines. */
+ * parameters (single and in batches) and independence of two engines. */
 #include "testutil.h"
 #include "xover.h"
 
@@ -506,6 +506,276 @@ static void test_live_change_is_smoothed(void **state)
     free(r);
 }
 
+/* sm_engine_set_many: both changes of a batch are in force after the
+ * next block (both counted by that one block), the output is the one of
+ * the same two changes made with sm_engine_set before the same block, and
+ * it settles to B at half level (position 1, gain -6.02 dB). */
+static void test_set_many_same_block(void **state)
+{
+    (void)state;
+    sm_config c = cfg_single(1024, 256);
+    c.values[SM_P_MORPH_POSITION] = 0.0f;
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err), *e1 = sm_engine_new(&c, &err);
+    assert_non_null(e);
+    assert_non_null(e1);
+    const size_t lat = (size_t)sm_engine_latency(e);
+    const size_t n = FS, total = n + lat, t0 = FS / 4 + 100;
+    float *a = tu_alloc(total), *b = tu_alloc(total);
+    tu_noise(a, n, 0.25f, 81);
+    tu_noise(b, n, 0.25f, 82);
+    float *l = tu_alloc(total), *r = tu_alloc(total);
+    float *l1 = tu_alloc(total), *r1 = tu_alloc(total);
+    sm_engine_process(e, a, b, l, r, t0);
+    sm_engine_process(e1, a, b, l1, r1, t0);
+
+    const float half_db = (float)(20.0 * log10(0.5));
+    const sm_param ids[2] = {SM_P_MORPH_POSITION, SM_P_OUTPUT_GAIN_DB};
+    const float vals[2] = {1.0f, half_db};
+    size_t bad = 99;
+    assert_int_equal(sm_engine_set_many(e, ids, vals, 2, &bad), SM_OK);
+    assert_int_equal(bad, 99); /* untouched on success */
+    assert_float_equal(sm_engine_get(e, SM_P_MORPH_POSITION), 1.0f, 0);
+    assert_float_equal(sm_engine_get(e, SM_P_OUTPUT_GAIN_DB), half_db, 0);
+    assert_int_equal(sm_engine_set(e1, SM_P_MORPH_POSITION, 1.0f), SM_OK);
+    assert_int_equal(sm_engine_set(e1, SM_P_OUTPUT_GAIN_DB, half_db), SM_OK);
+
+    sm_engine_stats st;
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.param_changes, 0);
+    sm_engine_process(e, a + t0, b + t0, l + t0, r + t0, 64); /* one block */
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.param_changes, 2);
+    sm_engine_process(e1, a + t0, b + t0, l1 + t0, r1 + t0, 64);
+    const size_t t1 = t0 + 64;
+    sm_engine_process(e, a + t1, b + t1, l + t1, r + t1, total - t1);
+    sm_engine_process(e1, a + t1, b + t1, l1 + t1, r1 + t1, total - t1);
+    assert_memory_equal(l, l1, total * sizeof(float));
+    assert_memory_equal(r, r1, total * sizeof(float));
+
+    /* Before the change (before the frames that straddle it): A. Long
+     * after it: B at half level. */
+    assert_true(tu_err_db(l + lat, a, t0 - 2048) < -100.0);
+    const size_t late = t0 + FS / 2;
+    for (size_t i = 0; i < n; i++)
+        b[i] *= 0.5f;
+    double e_late = tu_err_db(l + lat + late, b + late, n - late);
+    if (e_late > -70.0)
+        fail_msg("after set_many: error vs B/2 %.1f dB", e_late);
+    /* Neither change alone gives that. */
+    assert_true(tu_err_db(l + lat + late, a + late, n - late) > -3.0);
+    sm_config now = sm_engine_config(e);
+    assert_float_equal(now.values[SM_P_MORPH_POSITION], 1.0f, 0);
+    assert_float_equal(now.values[SM_P_OUTPUT_GAIN_DB], half_db, 0);
+    sm_engine_free(e);
+    sm_engine_free(e1);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+    free(l1);
+    free(r1);
+}
+
+/* A batch with one bad entry changes nothing and names the entry. */
+static void test_set_many_all_or_nothing(void **state)
+{
+    (void)state;
+    sm_config c = sm_config_default(FS); /* 3 bands, xover 250 / 4000 */
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err);
+    assert_non_null(e);
+    static const struct {
+        sm_param ids[3];
+        float vals[3];
+        size_t n;
+        sm_error want;
+        size_t bad;
+    } cases[] = {
+        {{SM_P_MORPH_POSITION, SM_P_MASK_K, SM_P_OUTPUT_GAIN_DB},
+         {0.25f, 5.0f, 30.0f}, 3, SM_ERR_RANGE, 2},
+        {{SM_P_MORPH_POSITION, SM_P_MASK_K, SM_P_OUTPUT_GAIN_DB},
+         {0.25f, NAN, -3.0f}, 3, SM_ERR_NOT_FINITE, 1},
+        {{SM_P_MORPH_POSITION, SM_P_MASK_K, SM_P_OUTPUT_GAIN_DB},
+         {-INFINITY, 5.0f, -3.0f}, 3, SM_ERR_NOT_FINITE, 0},
+        {{SM_P_MORPH_POSITION, SM_P_BANDS_LF_WINDOW, SM_P_MASK_K},
+         {0.25f, 2048.0f, 5.0f}, 3, SM_ERR_NEEDS_REBUILD, 1},
+        {{SM_P_MASK_TYPE, SM_P_MASK_TYPE, SM_P_MORPH_POSITION},
+         {1.0f, 1.5f, 0.25f}, 3, SM_ERR_RANGE, 1}, /* enum not integral */
+        {{SM_P_MORPH_POSITION, (sm_param)SM_P_COUNT, SM_P_MASK_K},
+         {0.25f, 1.0f, 5.0f}, 3, SM_ERR_PARAM, 1},
+        /* Each valid alone, not as a pair: 3000 < 1.5 * 2000. */
+        {{SM_P_MORPH_POSITION, SM_P_BANDS_XOVER_LO_HZ,
+          SM_P_BANDS_XOVER_HI_HZ},
+         {0.25f, 2000.0f, 2900.0f}, 3, SM_ERR_CONFIG, 1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        size_t bad = 99;
+        sm_error got =
+            sm_engine_set_many(e, cases[k].ids, cases[k].vals, cases[k].n, &bad);
+        if (got != cases[k].want || bad != cases[k].bad)
+            fail_msg("case %zu: %s at %zu, expected %s at %zu", k,
+                     sm_strerror(got), bad, sm_strerror(cases[k].want),
+                     cases[k].bad);
+        assert_int_equal(
+            sm_engine_set_many(e, cases[k].ids, cases[k].vals, cases[k].n,
+                               NULL),
+            cases[k].want); /* bad may be NULL */
+    }
+    /* Too many in one batch; none at all. */
+    enum { M = SM_ENGINE_SET_MANY_MAX + 1 };
+    sm_param many[M];
+    float mv[M];
+    for (int i = 0; i < M; i++) {
+        many[i] = SM_P_MORPH_POSITION;
+        mv[i] = 0.75f;
+    }
+    size_t bad = 99;
+    assert_int_equal(sm_engine_set_many(e, many, mv, M, &bad), SM_ERR_RANGE);
+    assert_int_equal(bad, SM_ENGINE_SET_MANY_MAX);
+    assert_int_equal(sm_engine_set_many(e, many, mv, 0, &bad), SM_OK);
+    assert_int_equal(sm_engine_set_many(NULL, many, mv, 1, &bad),
+                     SM_ERR_NULL);
+    assert_int_equal(sm_engine_set_many(e, NULL, mv, 1, &bad), SM_ERR_NULL);
+
+    /* Nothing shown, nothing queued. */
+    for (int i = 0; i < SM_P_COUNT; i++)
+        if (!(sm_engine_get(e, (sm_param)i) == c.values[i]))
+            fail_msg("%s changed to %g", sm_param_get_info((sm_param)i)->name,
+                     sm_engine_get(e, (sm_param)i));
+    float *z = tu_alloc(512), *l = tu_alloc(512), *r = tu_alloc(512);
+    sm_engine_process(e, z, z, l, r, 512);
+    sm_engine_stats st;
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.param_changes, 0);
+    assert_int_equal(st.queue_full, 0);
+
+    /* The largest batch is taken; the last of repeated ids wins. */
+    mv[SM_ENGINE_SET_MANY_MAX - 1] = 0.125f;
+    assert_int_equal(
+        sm_engine_set_many(e, many, mv, SM_ENGINE_SET_MANY_MAX, &bad), SM_OK);
+    assert_float_equal(sm_engine_get(e, SM_P_MORPH_POSITION), 0.125f, 0);
+    sm_engine_process(e, z, z, l, r, 512);
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.param_changes, SM_ENGINE_SET_MANY_MAX);
+    sm_engine_free(e);
+    free(z);
+    free(l);
+    free(r);
+}
+
+/* A full queue refuses the whole batch and counts it. */
+static void test_set_many_queue_full(void **state)
+{
+    (void)state;
+    sm_config c = cfg_single(1024, 256);
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err);
+    assert_non_null(e);
+    /* The queue holds 1024: leave room for 2. */
+    for (int i = 0; i < 1022; i++)
+        assert_int_equal(sm_engine_set(e, SM_P_MASK_K, 3.0f), SM_OK);
+    const sm_param ids[3] = {SM_P_MORPH_POSITION, SM_P_OUTPUT_WIDTH,
+                             SM_P_MASK_K};
+    const float vals[3] = {0.75f, 0.25f, 7.0f};
+    assert_int_equal(sm_engine_set_many(e, ids, vals, 3, NULL),
+                     SM_ERR_QUEUE_FULL);
+    sm_engine_stats st;
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.queue_full, 1);
+    assert_float_equal(sm_engine_get(e, SM_P_MORPH_POSITION),
+                       c.values[SM_P_MORPH_POSITION], 0);
+    assert_float_equal(sm_engine_get(e, SM_P_OUTPUT_WIDTH),
+                       c.values[SM_P_OUTPUT_WIDTH], 0);
+    assert_float_equal(sm_engine_get(e, SM_P_MASK_K), 3.0f, 0);
+    float *z = tu_alloc(256), *l = tu_alloc(256), *r = tu_alloc(256);
+    sm_engine_process(e, z, z, l, r, 256);
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.param_changes, 1022); /* none of the batch */
+    assert_int_equal(sm_engine_set_many(e, ids, vals, 3, NULL), SM_OK);
+    sm_engine_process(e, z, z, l, r, 256);
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.param_changes, 1025);
+    assert_float_equal(sm_engine_get(e, SM_P_MASK_K), 7.0f, 0);
+    sm_engine_free(e);
+    free(z);
+    free(l);
+    free(r);
+}
+
+/* Crossovers moved together to a pair that the single sets, in that
+ * order, would refuse on the way: from 600 / 1000 Hz up to 2000 / 3200 Hz
+ * (lo first: 1000 < 1.5 * 2000) and back (hi first: 1000 < 1.5 * 2000).
+ * After the move the output is the crossover allpass at the new pair. */
+static void test_set_many_crossover_pair(void **state)
+{
+    (void)state;
+    sm_config c = sm_config_default(FS);
+    c.values[SM_P_BANDS_XOVER_LO_HZ] = 600.0f;
+    c.values[SM_P_BANDS_XOVER_HI_HZ] = 1000.0f;
+    c.values[SM_P_OUTPUT_WIDTH] = 0.0f;
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err);
+    assert_non_null(e);
+
+    /* One by one in this order: refused. */
+    assert_int_equal(sm_engine_set(e, SM_P_BANDS_XOVER_LO_HZ, 2000.0f),
+                     SM_ERR_CONFIG);
+    const sm_param up[2] = {SM_P_BANDS_XOVER_LO_HZ, SM_P_BANDS_XOVER_HI_HZ};
+    const float upv[2] = {2000.0f, 3200.0f};
+    size_t bad = 99;
+    assert_int_equal(sm_engine_set_many(e, up, upv, 2, &bad), SM_OK);
+    assert_float_equal(sm_engine_get(e, SM_P_BANDS_XOVER_LO_HZ), 2000.0f, 0);
+    assert_float_equal(sm_engine_get(e, SM_P_BANDS_XOVER_HI_HZ), 3200.0f, 0);
+    sm_config now = sm_engine_config(e);
+    assert_int_equal(sm_config_check(&now, NULL, 0), SM_OK);
+
+    /* The output settles to the allpass of the new pair (B silent). */
+    const size_t lat = (size_t)sm_engine_latency(e);
+    const size_t n = FS, total = n + lat;
+    float *a = tu_alloc(total), *b = tu_alloc(total), *l = tu_alloc(total),
+          *r = tu_alloc(total);
+    tu_noise(a, n, 0.25f, 91);
+    sm_engine_process(e, a, b, l, r, total);
+    sm_engine_stats st;
+    sm_engine_get_stats(e, &st);
+    assert_int_equal(st.param_changes, 2);
+    float *ref_new = allpass_ref(a, n, 2000, 3200);
+    float *ref_old = allpass_ref(a, n, 600, 1000);
+    const size_t from = FS / 2;
+    double e_new = tu_err_db(l + lat + from, ref_new + from, n - from);
+    double e_old = tu_err_db(l + lat + from, ref_old + from, n - from);
+    if (!(e_new < -70.0 && e_old > -20.0))
+        fail_msg("after the move: %.1f dB from the new allpass, %.1f dB "
+                 "from the old",
+                 e_new, e_old);
+
+    /* And back down: hi first is refused alone, fine in a batch. */
+    assert_int_equal(sm_engine_set(e, SM_P_BANDS_XOVER_HI_HZ, 1000.0f),
+                     SM_ERR_CONFIG);
+    const sm_param down[2] = {SM_P_BANDS_XOVER_HI_HZ, SM_P_BANDS_XOVER_LO_HZ};
+    const float downv[2] = {1000.0f, 600.0f};
+    assert_int_equal(sm_engine_set_many(e, down, downv, 2, &bad), SM_OK);
+    assert_int_equal(bad, 99);
+    assert_float_equal(sm_engine_get(e, SM_P_BANDS_XOVER_LO_HZ), 600.0f, 0);
+    assert_float_equal(sm_engine_get(e, SM_P_BANDS_XOVER_HI_HZ), 1000.0f, 0);
+    /* Repeated ids: the last wins, also for the pair check. */
+    const sm_param rep[3] = {SM_P_BANDS_XOVER_HI_HZ, SM_P_BANDS_XOVER_LO_HZ,
+                             SM_P_BANDS_XOVER_HI_HZ};
+    const float repv[3] = {16000.0f, 1000.0f, 1200.0f}; /* 1200 < 1500 */
+    assert_int_equal(sm_engine_set_many(e, rep, repv, 3, &bad),
+                     SM_ERR_CONFIG);
+    assert_int_equal(bad, 0); /* the first crossover entry */
+    assert_float_equal(sm_engine_get(e, SM_P_BANDS_XOVER_HI_HZ), 1000.0f, 0);
+    sm_engine_free(e);
+    free(ref_new);
+    free(ref_old);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+}
+
 /* Output gain: -6.0206 dB halves a signal that is not limited. */
 static void test_output_gain(void **state)
 {
@@ -607,6 +877,10 @@ int main(void)
         cmocka_unit_test(test_nonfinite_input),
         cmocka_unit_test(test_live_parameters),
         cmocka_unit_test(test_live_change_is_smoothed),
+        cmocka_unit_test(test_set_many_same_block),
+        cmocka_unit_test(test_set_many_all_or_nothing),
+        cmocka_unit_test(test_set_many_queue_full),
+        cmocka_unit_test(test_set_many_crossover_pair),
         cmocka_unit_test(test_output_gain),
         cmocka_unit_test(test_two_engines_independent),
         cmocka_unit_test(test_bad_config),

@@ -6,8 +6,10 @@
  * self-consistent, names are found case-insensitively and misspellings get
  * a suggestion, parsing is strict (garbage, non-finite and out-of-range
  * text is refused with a reason naming the allowed values), formatting
- * round-trips through parsing, defaults scale with the sample rate, and the
- * joint checks refuse every inconsistent combination they claim to.
+ * round-trips through parsing, defaults scale with the sample rate, the
+ * joint checks refuse every inconsistent combination they claim to, and a
+ * normalised 0..1 control always maps onto a valid value (linear, log,
+ * powers of two, enum steps) and back. The presets: test_config.c.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -340,6 +342,275 @@ static void test_format_roundtrip(void **state)
     assert_string_equal(buf, "sof");
 }
 
+/* ---- normalised 0..1 control ---------------------------------------------- */
+
+static int is_pow2f(float v)
+{
+    if (v < 1.0f || v != floorf(v))
+        return 0;
+    unsigned long u = (unsigned long)v;
+    return (u & (u - 1)) == 0;
+}
+
+static int is_window_or_hop(int i)
+{
+    return i == SM_P_BANDS_SINGLE_WINDOW || i == SM_P_BANDS_SINGLE_HOP ||
+           i == SM_P_BANDS_LF_WINDOW || i == SM_P_BANDS_LF_HOP ||
+           i == SM_P_BANDS_MF_WINDOW || i == SM_P_BANDS_MF_HOP ||
+           i == SM_P_BANDS_HF_WINDOW || i == SM_P_BANDS_HF_HOP;
+}
+
+/* The log curve is on the rows a musician expects it on (frequencies,
+ * window and hop sizes, the curvature k) and only where it can work. */
+static void test_norm_flags(void **state)
+{
+    (void)state;
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        const sm_param_info *in = sm_param_get_info((sm_param)i);
+        int want = is_window_or_hop(i) || i == SM_P_BANDS_XOVER_LO_HZ ||
+                   i == SM_P_BANDS_XOVER_HI_HZ || i == SM_P_MASK_K;
+        if (!!(in->flags & SM_PF_LOG) != want)
+            fail_msg("%s: SM_PF_LOG is %s", in->name, want ? "missing" : "set");
+        if (in->flags & SM_PF_LOG) {
+            assert_true(in->min > 0.0f);
+            assert_true(in->type != SM_T_ENUM);
+        }
+        /* Power-of-two rows have powers of two at both ends. */
+        if (in->type == SM_T_INT && (in->flags & SM_PF_RATE)) {
+            assert_true(is_pow2f(in->min));
+            assert_true(is_pow2f(in->max));
+        }
+    }
+    /* min = 0: linear, by decision (params.def says why). */
+    assert_false(sm_param_get_info(SM_P_MASK_WIENER_MS)->flags & SM_PF_LOG);
+}
+
+/* Whatever a fader sends, the value passes sm_param_check; the ends are
+ * exactly min and max; the mapping never goes backwards. */
+static void test_norm_grid_passes_check(void **state)
+{
+    (void)state;
+    const int steps = 20000;
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        const sm_param_info *in = sm_param_get_info((sm_param)i);
+        float prev = -INFINITY;
+        for (int k = 0; k <= steps; k++) {
+            float n = (float)k / (float)steps;
+            float v = sm_param_from_norm((sm_param)i, n);
+            char why[256] = "";
+            if (sm_param_check((sm_param)i, v, why, sizeof why) != SM_OK)
+                fail_msg("%s: from_norm(%.9g) = %.9g fails the check: %s",
+                         in->name, n, v, why);
+            if (v < prev)
+                fail_msg("%s: from_norm(%.9g) = %.9g < %.9g before",
+                         in->name, n, v, prev);
+            prev = v;
+            if (in->type == SM_T_INT && (in->flags & SM_PF_RATE) &&
+                !is_pow2f(v))
+                fail_msg("%s: from_norm(%.9g) = %g is not a power of two",
+                         in->name, n, v);
+        }
+        if (sm_param_from_norm((sm_param)i, 0.0f) != in->min)
+            fail_msg("%s: from_norm(0) = %.9g, want min %.9g", in->name,
+                     sm_param_from_norm((sm_param)i, 0.0f), in->min);
+        if (sm_param_from_norm((sm_param)i, 1.0f) != in->max)
+            fail_msg("%s: from_norm(1) = %.9g, want max %.9g", in->name,
+                     sm_param_from_norm((sm_param)i, 1.0f), in->max);
+        /* Outside 0..1: clamped, still valid. */
+        static const float outside[] = {-1.0f, -1e-7f, 1.0000001f, 2.0f,
+                                        -INFINITY, INFINITY, 1e30f};
+        for (size_t k = 0; k < sizeof outside / sizeof outside[0]; k++) {
+            float v = sm_param_from_norm((sm_param)i, outside[k]);
+            assert_int_equal(sm_param_check((sm_param)i, v, NULL, 0), SM_OK);
+            assert_true(v == (outside[k] < 0 ? in->min : in->max));
+        }
+        /* to_norm of every grid value stays inside 0..1. */
+        for (int k = 0; k <= 100; k++) {
+            float v = sm_param_from_norm((sm_param)i, (float)k / 100.0f);
+            float n = sm_param_to_norm((sm_param)i, v);
+            assert_true(n >= 0.0f && n <= 1.0f);
+        }
+    }
+}
+
+static void test_norm_linear(void **state)
+{
+    (void)state;
+    assert_true(sm_param_from_norm(SM_P_MORPH_POSITION, 0.25f) == 0.25f);
+    assert_float_equal(sm_param_from_norm(SM_P_OUTPUT_GAIN_DB, 0.5f), -18.0f,
+                       1e-5);
+    assert_float_equal(sm_param_from_norm(SM_P_MASK_WIENER_MS, 0.04f), 40.0f,
+                       1e-4);
+    assert_float_equal(sm_param_from_norm(SM_P_OUTPUT_CEILING_DB, 0.75f),
+                       -6.0f, 1e-5);
+    assert_float_equal(sm_param_to_norm(SM_P_OUTPUT_GAIN_DB, 0.0f),
+                       60.0 / 84.0, 1e-6);
+    assert_float_equal(sm_param_to_norm(SM_P_MASK_WIENER_MS, 40.0f), 0.04,
+                       1e-6);
+    /* Round trips both ways for every linear float row. */
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        const sm_param_info *in = sm_param_get_info((sm_param)i);
+        if (in->type != SM_T_FLOAT || (in->flags & SM_PF_LOG))
+            continue;
+        double span = (double)in->max - (double)in->min;
+        for (int k = 0; k <= 1000; k++) {
+            float n = (float)k / 1000.0f;
+            float back = sm_param_to_norm((sm_param)i,
+                                          sm_param_from_norm((sm_param)i, n));
+            if (fabsf(back - n) > 1e-6f)
+                fail_msg("%s: to_norm(from_norm(%g)) = %.9g", in->name, n,
+                         back);
+            float x = (float)(in->min + span * k / 1000.0);
+            float xb = sm_param_from_norm((sm_param)i,
+                                          sm_param_to_norm((sm_param)i, x));
+            if (fabs((double)xb - x) > 1e-6 * span)
+                fail_msg("%s: from_norm(to_norm(%.9g)) = %.9g", in->name, x,
+                         xb);
+        }
+    }
+}
+
+static void test_norm_log(void **state)
+{
+    (void)state;
+    /* The midpoint is the geometric mean of the limits. */
+    static const sm_param logs[] = {SM_P_MASK_K, SM_P_BANDS_XOVER_LO_HZ,
+                                    SM_P_BANDS_XOVER_HI_HZ};
+    for (size_t j = 0; j < sizeof logs / sizeof logs[0]; j++) {
+        const sm_param_info *in = sm_param_get_info(logs[j]);
+        double gm = sqrt((double)in->min * in->max);
+        float mid = sm_param_from_norm(logs[j], 0.5f);
+        if (fabs(mid - gm) > 1e-6 * gm)
+            fail_msg("%s: from_norm(0.5) = %.9g, want %.9g", in->name, mid,
+                     gm);
+        assert_float_equal(sm_param_to_norm(logs[j], (float)gm), 0.5, 1e-6);
+        /* Equal steps are equal ratios. */
+        double r1 = sm_param_from_norm(logs[j], 0.3f) /
+                    (double)sm_param_from_norm(logs[j], 0.1f);
+        double r2 = sm_param_from_norm(logs[j], 0.9f) /
+                    (double)sm_param_from_norm(logs[j], 0.7f);
+        assert_float_equal(r1, r2, 1e-5 * r1);
+        /* Round trips both ways. */
+        for (int k = 0; k <= 1000; k++) {
+            float n = (float)k / 1000.0f;
+            float back =
+                sm_param_to_norm(logs[j], sm_param_from_norm(logs[j], n));
+            if (fabsf(back - n) > 1e-6f)
+                fail_msg("%s: to_norm(from_norm(%g)) = %.9g", in->name, n,
+                         back);
+            float x = (float)(in->min * pow((double)in->max / in->min,
+                                            k / 1000.0));
+            float xb =
+                sm_param_from_norm(logs[j], sm_param_to_norm(logs[j], x));
+            if (fabs((double)xb - x) > 1e-5 * x)
+                fail_msg("%s: from_norm(to_norm(%.9g)) = %.9g", in->name, x,
+                         xb);
+        }
+    }
+    assert_float_equal(sm_param_from_norm(SM_P_BANDS_XOVER_HI_HZ, 0.5f),
+                       4000.0f, 1e-3);
+    assert_float_equal(sm_param_from_norm(SM_P_BANDS_XOVER_HI_HZ, 0.25f),
+                       2000.0f, 1e-3);
+    assert_float_equal(sm_param_from_norm(SM_P_MASK_K, 0.5f), sqrt(2.0),
+                       1e-6);
+    /* Below the minimum (even 0 or negative) is the bottom of the fader. */
+    assert_true(sm_param_to_norm(SM_P_MASK_K, 0.0f) == 0.0f);
+    assert_true(sm_param_to_norm(SM_P_MASK_K, -5.0f) == 0.0f);
+    assert_true(sm_param_to_norm(SM_P_BANDS_XOVER_LO_HZ, 1e6f) == 1.0f);
+}
+
+static void test_norm_int_rounding(void **state)
+{
+    (void)state;
+    /* Plain integer: nearest. bands.count 1..3. */
+    assert_true(sm_param_from_norm(SM_P_BANDS_COUNT, 0.0f) == 1.0f);
+    assert_true(sm_param_from_norm(SM_P_BANDS_COUNT, 0.24f) == 1.0f);
+    assert_true(sm_param_from_norm(SM_P_BANDS_COUNT, 0.26f) == 2.0f);
+    assert_true(sm_param_from_norm(SM_P_BANDS_COUNT, 0.74f) == 2.0f);
+    assert_true(sm_param_from_norm(SM_P_BANDS_COUNT, 0.76f) == 3.0f);
+    assert_true(sm_param_from_norm(SM_P_BANDS_COUNT, 1.0f) == 3.0f);
+    assert_true(sm_param_to_norm(SM_P_BANDS_COUNT, 2.0f) == 0.5f);
+
+    /* Windows: 64 .. 32768 = 2^6 .. 2^15 in nine equal steps; the fader
+     * snaps to the nearest power of two in log terms. */
+    const sm_param w = SM_P_BANDS_LF_WINDOW;
+    assert_true(sm_param_from_norm(w, 0.5f) == 2048.0f); /* 2^10.5 up */
+    assert_true(sm_param_from_norm(w, 4.4f / 9) == 1024.0f);
+    assert_true(sm_param_from_norm(w, 4.6f / 9) == 2048.0f);
+    assert_true(sm_param_from_norm(w, 0.4f / 9) == 64.0f);
+    assert_true(sm_param_from_norm(w, 0.6f / 9) == 128.0f);
+    assert_true(sm_param_from_norm(w, 8.6f / 9) == 32768.0f);
+    assert_float_equal(sm_param_to_norm(w, 2048.0f), 5.0 / 9, 1e-7);
+    /* Between powers of two (a hand-set 2800 or 3000) maps between their
+     * norms and back to the nearest in log terms (2^11.5 = 2896). */
+    float n2800 = sm_param_to_norm(w, 2800.0f);
+    float n3000 = sm_param_to_norm(w, 3000.0f);
+    assert_true(n2800 > 5.0f / 9 && n2800 < n3000 && n3000 < 6.0f / 9);
+    assert_true(sm_param_from_norm(w, n2800) == 2048.0f);
+    assert_true(sm_param_from_norm(w, n3000) == 4096.0f);
+    /* Hops: 16 .. 16384 = 2^4 .. 2^14. */
+    const sm_param h = SM_P_BANDS_HF_HOP;
+    assert_true(sm_param_from_norm(h, 0.5f) == 512.0f);
+    assert_true(sm_param_from_norm(h, 0.0f) == 16.0f);
+    assert_true(sm_param_from_norm(h, 1.0f) == 16384.0f);
+    /* Every power of two in range survives a round trip exactly. */
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        if (!is_window_or_hop(i))
+            continue;
+        const sm_param_info *in = sm_param_get_info((sm_param)i);
+        int seen = 0;
+        for (float v = in->min; v <= in->max; v *= 2, seen++) {
+            float n = sm_param_to_norm((sm_param)i, v);
+            if (sm_param_from_norm((sm_param)i, n) != v)
+                fail_msg("%s: %g -> %.9g -> %g", in->name, v, n,
+                         sm_param_from_norm((sm_param)i, n));
+        }
+        assert_true(seen >= 10);
+    }
+}
+
+static void test_norm_enum(void **state)
+{
+    (void)state;
+    /* Three choices spread evenly: round(norm * 2). */
+    const sm_param m = SM_P_MASK_TYPE;
+    assert_true(sm_param_from_norm(m, 0.0f) == SM_MASK_SOFTMAX);
+    assert_true(sm_param_from_norm(m, 0.24f) == SM_MASK_SOFTMAX);
+    assert_true(sm_param_from_norm(m, 0.26f) == SM_MASK_WIENER);
+    assert_true(sm_param_from_norm(m, 0.5f) == SM_MASK_WIENER);
+    assert_true(sm_param_from_norm(m, 0.74f) == SM_MASK_WIENER);
+    assert_true(sm_param_from_norm(m, 0.76f) == SM_MASK_PSF);
+    assert_true(sm_param_from_norm(m, 1.0f) == SM_MASK_PSF);
+    assert_true(sm_param_to_norm(m, SM_MASK_SOFTMAX) == 0.0f);
+    assert_true(sm_param_to_norm(m, SM_MASK_WIENER) == 0.5f);
+    assert_true(sm_param_to_norm(m, SM_MASK_PSF) == 1.0f);
+    /* One choice: always it, at the bottom of the fader. */
+    assert_true(sm_param_from_norm(SM_P_PHASE_METHOD, 0.7f) == SM_PHASE_MIX);
+    assert_true(sm_param_to_norm(SM_P_PHASE_METHOD, SM_PHASE_MIX) == 0.0f);
+}
+
+static void test_norm_nan_and_bad_id(void **state)
+{
+    (void)state;
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        assert_true(isnan(sm_param_from_norm((sm_param)i, NAN)));
+        assert_true(isnan(sm_param_to_norm((sm_param)i, NAN)));
+        const sm_param_info *in = sm_param_get_info((sm_param)i);
+        /* A caller that checks what it got refuses the NaN. */
+        assert_int_equal(
+            sm_param_check((sm_param)i, sm_param_from_norm((sm_param)i, NAN),
+                           NULL, 0),
+            SM_ERR_NOT_FINITE);
+        assert_true(sm_param_to_norm((sm_param)i, -INFINITY) == 0.0f);
+        assert_true(sm_param_to_norm((sm_param)i, INFINITY) ==
+                    (in->max > in->min ? 1.0f : 0.0f));
+    }
+    assert_true(isnan(sm_param_from_norm(SM_P_COUNT, 0.5f)));
+    assert_true(isnan(sm_param_from_norm((sm_param)-1, 0.5f)));
+    assert_true(isnan(sm_param_to_norm(SM_P_COUNT, 0.5f)));
+    assert_true(isnan(sm_param_to_norm((sm_param)-1, 0.5f)));
+}
+
 /* ---- configuration -------------------------------------------------------- */
 
 static int is_pow2(float v)
@@ -600,6 +871,13 @@ int main(void)
         cmocka_unit_test(test_parse_rejects_garbage),
         cmocka_unit_test(test_check_values),
         cmocka_unit_test(test_format_roundtrip),
+        cmocka_unit_test(test_norm_flags),
+        cmocka_unit_test(test_norm_grid_passes_check),
+        cmocka_unit_test(test_norm_linear),
+        cmocka_unit_test(test_norm_log),
+        cmocka_unit_test(test_norm_int_rounding),
+        cmocka_unit_test(test_norm_enum),
+        cmocka_unit_test(test_norm_nan_and_bad_id),
         cmocka_unit_test(test_config_default_scaling),
         cmocka_unit_test(test_config_defaults_valid),
         cmocka_unit_test(test_config_check),
