@@ -2,10 +2,10 @@
 # demo.sh BUILD: the live demo. Uses the running JACK server when there is
 # one, else starts a private dummy server; starts specmorphd; plays a
 # speech-like voice into in_a and a harmonic pad into in_b while recording
-# out_l/out_r for about 10 s and sweeping morph.position from A to B (by
-# rewriting the INI file and sending SIGHUP: every step is a live,
-# smoothed parameter change); then prints latency, DSP load, xruns,
-# under-runs and the recording's path, and stops everything it started.
+# out_l/out_r for about 10 s and sweeping morph.position from A to B over
+# OSC (oscsend to the daemon's port, 20 steps a second, as a fader would);
+# then prints latency, DSP load, xruns, under-runs and the recording's
+# path, and stops everything it started.
 set -eu
 b="$1"
 out="${DEMO_DIR:-$b/demo}"
@@ -56,8 +56,11 @@ fi
 name="specmorph-demo"  # not the server's name: JACK then refuses new clients
 ini="$tmp/demo.ini"
 printf '[morph]\nposition = 0\n[output]\nwidth = 0.7\n' > "$ini"
+# A port of its own, so a daemon already on 8000 is left alone.
+osc_port=$((20000 + $$ % 20000))
 # shellcheck disable=SC2086
-"$b/specmorphd" -c "$ini" -n "$name" $srv_opt >"$tmp/daemon.log" 2>&1 &
+"$b/specmorphd" -c "$ini" -n "$name" $srv_opt --osc-port "$osc_port" \
+    >"$tmp/daemon.log" 2>&1 &
 daemon_pid=$!
 i=0
 until grep -q "ready:" "$tmp/daemon.log"; do
@@ -76,11 +79,13 @@ rate=48000
     --to "$name" --record "$out/live.wav" --frames $((secs * rate)) \
     --timeout $((secs + 20)) >"$tmp/io.log" 2>&1 &
 io_pid=$!
-echo "demo: playing voice -> in_a, pad -> in_b; sweeping morph.position 0 -> 1"
-for pos in 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0; do
-    sleep 1
-    printf '[morph]\nposition = %s\n[output]\nwidth = 0.7\n' "$pos" > "$ini"
-    kill -HUP $daemon_pid
+echo "demo: playing voice -> in_a, pad -> in_b; sweeping morph.position 0 -> 1 over OSC (port $osc_port)"
+i=0
+while [ $i -lt $((secs * 20)) ]; do
+    i=$((i + 1))
+    sleep 0.04 # plus the time oscsend takes: about 20 a second
+    pos=$(awk "BEGIN{printf \"%.4f\", $i / ($secs * 20)}")
+    oscsend 127.0.0.1 "$osc_port" /specmorph/morph/position f "$pos" 2>/dev/null || true
 done
 if ! wait $io_pid; then
     io_pid=""
