@@ -59,6 +59,11 @@ typedef struct smd {
     sm_osc *osc;
     long long osc_retry_ms; /* when to try opening the OSC socket again */
     int osc_warned;
+    /* Values changed at run time (OSC, presets) since the file was last
+     * read: they survive a reconnect or a rate change, which re-read the
+     * file (window defaults scale with the rate). */
+    float live_val[SM_P_COUNT];
+    unsigned char live_set[SM_P_COUNT];
     sm_nsm *nsm;               /* under a session manager (NSM_URL) */
     char nsm_ini[PATH_MAX];    /* the session's configuration file */
     char nsm_name[64];         /* the client id: our JACK name */
@@ -312,6 +317,47 @@ static void log_status(smd *d)
     log_osc(d);
 }
 
+/* Puts the run-time changes back over a configuration just read from the
+ * file; drops them (with a warning) if they no longer fit together, e.g.
+ * at another sample rate. */
+static void overlay_live(smd *d, sm_config *cfg)
+{
+    sm_config c = *cfg;
+    int n = 0;
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        if (d->live_set[i]) {
+            c.values[i] = d->live_val[i];
+            n++;
+        }
+    }
+    if (!n)
+        return;
+    char why[256];
+    if (sm_config_check(&c, why, sizeof why) != SM_OK) {
+        sm_log(LOG_WARNING, "run-time changes do not fit at %d Hz (%s); "
+                            "using the file's values",
+               c.sample_rate_hz, why);
+        memset(d->live_set, 0, sizeof d->live_set);
+        return;
+    }
+    *cfg = c;
+}
+
+static void overlay_forget(smd *d)
+{
+    memset(d->live_set, 0, sizeof d->live_set);
+}
+
+static void overlay_note(smd *d, const sm_config *before, const sm_config *now)
+{
+    for (int i = 0; i < SM_P_COUNT; i++) {
+        if (now->values[i] != before->values[i]) {
+            d->live_set[i] = 1;
+            d->live_val[i] = now->values[i];
+        }
+    }
+}
+
 /* Tries to connect once; on success the daemon runs. */
 static int try_connect(smd *d, int quiet)
 {
@@ -335,6 +381,8 @@ static int try_connect(smd *d, int quiet)
                             "good one");
         cfg = d->cfg;
         cfg.sample_rate_hz = rate;
+    } else {
+        overlay_live(d, &cfg);
     }
     sm_error err;
     sm_engine *e = sm_engine_new(&cfg, &err);
@@ -540,6 +588,7 @@ static int reload(smd *d, char *msg, size_t len)
     }
     if (apply_config(d, &cfg, &set, "reload", msg, len) != 0)
         return -1;
+    overlay_forget(d); /* the file is the truth again */
     sm_log(LOG_INFO, "reload: %s applied", d->o.ini);
     snprintf(msg, len, "%s", d->o.ini);
     return 0;
@@ -551,13 +600,14 @@ static sm_error host_apply(void *ctx, const sm_param *ids, const float *v,
                            int n, char *why, size_t why_len)
 {
     smd *d = ctx;
-    sm_config cfg = d->cfg;
+    sm_config cfg = d->cfg, before = d->cfg;
     for (int i = 0; i < n; i++)
         cfg.values[ids[i]] = v[i];
     if (sm_config_check(&cfg, why, why_len) != SM_OK)
         return SM_ERR_CONFIG;
     if (apply_config(d, &cfg, &d->set, "osc", why, why_len) != 0)
         return SM_ERR_CONFIG;
+    overlay_note(d, &before, &d->cfg);
     sm_nsm_set_dirty(d->nsm, 1);
     return SM_OK;
 }
@@ -660,8 +710,10 @@ static int host_preset(void *ctx, const char *name, char *msg, size_t len)
         snprintf(msg, len, "%s", sm_strerror(err));
     if (err != SM_OK)
         return -1;
+    sm_config before = d->cfg;
     if (apply_config(d, &cfg, &d->set, "preset", msg, len) != 0)
         return -1;
+    overlay_note(d, &before, &d->cfg);
     sm_log(LOG_INFO, "preset: %s applied", sm_preset_name(p));
     sm_nsm_set_dirty(d->nsm, 1);
     snprintf(msg, len, "%s", sm_preset_name(p));
@@ -707,6 +759,7 @@ static int nsm_open(void *ctx, const char *prefix, const char *client_id,
     }
     if (apply_config(d, &cfg, &set, "nsm", msg, len) != 0)
         return -1;
+    overlay_forget(d);
     d->o.ini = d->nsm_ini;
     d->o.name = d->nsm_name;
     if (!exists && sm_conf_save_all(d->nsm_ini, &d->cfg, &d->set, msg,
@@ -748,6 +801,8 @@ static void format_changed(smd *d)
         if (load_config(&d->o, rate, &cfg, &set) != 0) {
             cfg = d->cfg;
             cfg.sample_rate_hz = rate;
+        } else {
+            overlay_live(d, &cfg);
         }
         sm_error err;
         sm_engine *e = sm_engine_new(&cfg, &err);

@@ -24,6 +24,7 @@ G="$B/sm-gen"
 W="$B/sm-wavcmp"
 J="$B/sm-jackio"
 P="${SM_JACK_PERIOD:-256}"
+TD=$(dirname "$0")
 . "$(dirname "$0")/jackenv.sh"
 T="$JE_TMP"
 pass=0
@@ -58,10 +59,11 @@ done
 # dstart LOG ARGS...: the daemon on the current server; DPID (for
 # signals), DTPID (its timeout wrapper, for the exit status). True once it
 # has logged "ready:".
+# OSC is off (test_osc.sh tests it), except where a section asks for it.
 dstart() {
     _l="$1"
     shift
-    spawn "$_l" "$D" -s "$JACK_SERVER" "$@"
+    spawn "$_l" "$D" -s "$JACK_SERVER" --osc-port 0 "$@"
     DPID=$SPAWNED
     DTPID=$SPAWNED_T
     wait_for_log "$_l" 'ready:' 5
@@ -128,7 +130,7 @@ check "a: four ports, no others" '[ "$(jl | grep -c "^smA:")" = 4 ]'
 dstop
 check "a: ports gone after stop" 'wait_for_no_port smA:in_a 2'
 printf '[jack]\nclient_name = smIni\nserver = %s\n' "$JACK_SERVER" > "$T/a.ini"
-spawn "$T/a2.log" "$D" -c "$T/a.ini"
+spawn "$T/a2.log" "$D" -c "$T/a.ini" --osc-port 0
 DPID=$SPAWNED DTPID=$SPAWNED_T
 check "a: client name and server from the INI" \
     'wait_for_port smIni:in_a 5 && wait_for_port smIni:out_r 1'
@@ -254,13 +256,18 @@ jack_stop
 jack_start "$P" || exit 1
 jack_stop
 autoini "$T/e.ini" smE
-spawn "$T/e.log" "$D" -s "$JACK_SERVER" -c "$T/e.ini"
+EPORT=$((20000 + $$ % 20000))
+spawn "$T/e.log" "$D" -s "$JACK_SERVER" -c "$T/e.ini" --osc-port "$EPORT"
 DPID=$SPAWNED DTPID=$SPAWNED_T
 sleep 0.3
 check "e: no server at start: the daemon waits" 'je_alive "$DPID" && ! grep -q "ready:" "$T/e.log"'
 jack_restart || exit 1
 check "e: ... and connects when it appears (3 s)" 'wait_for_log "$T/e.log" "ready:" 3'
 L=$(logged_latency "$T/e.log")
+# A value changed over OSC must survive the reconnects (the file is read
+# again each time; run-time changes go back on top).
+check "e: mask.k set over OSC" \
+    '[ "$(/usr/bin/python3 "$TD/oscget.py" "$EPORT" /specmorph/mask/k 7.5)" = 7.5 ]'
 i=1
 while [ $i -le 5 ]; do
     jack_kill
@@ -292,6 +299,8 @@ while [ $i -le 5 ]; do
     i=$((i + 1))
 done
 check "e: daemon still running, same latency" 'je_alive "$DPID" && [ "$(logged_latency "$T/e.log")" = "$L" ]'
+check "e: the OSC change survived 5 reconnects" \
+    '[ "$(/usr/bin/python3 "$TD/oscget.py" "$EPORT" /specmorph/mask/k)" = 7.5 ]'
 dstop
 check "e: exits 0 after all that" '[ "$EXIT_RC" = 0 ]'
 jack_stop
