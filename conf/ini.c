@@ -4,6 +4,7 @@
 #include "settings.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <iniparser.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* iniparser reports each syntax error through a process-wide printf-like
@@ -444,6 +446,40 @@ int sm_conf_save(const char *path, const sm_config *cfg, char *why,
     return sm_conf_save_all(path, cfg, NULL, why, why_len);
 }
 
+/* Temporary files of saves that were killed half-way (FILE.tmp.XXXXXX
+ * beside FILE, older than a minute so a save in progress elsewhere is
+ * left alone) are removed after a good save. */
+static void remove_stale_temps(const char *path)
+{
+    char *d = strdup(path), *b = strdup(path);
+    if (!d || !b) {
+        free(d);
+        free(b);
+        return;
+    }
+    const char *dir = dirname(d), *base = basename(b);
+    size_t bl = strlen(base);
+    DIR *dh = opendir(dir);
+    time_t now = time(NULL);
+    struct dirent *e;
+    while (dh && (e = readdir(dh)) != NULL) {
+        if (strncmp(e->d_name, base, bl) || strncmp(e->d_name + bl, ".tmp.", 5) ||
+            strlen(e->d_name + bl + 5) != 6)
+            continue;
+        char full[4096];
+        struct stat st;
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) <
+                sizeof full &&
+            lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+            now - st.st_mtime > 60)
+            unlink(full);
+    }
+    if (dh)
+        closedir(dh);
+    free(d);
+    free(b);
+}
+
 int sm_conf_save_all(const char *path, const sm_config *cfg,
                      const sm_settings *set, char *why, size_t why_len)
 {
@@ -496,6 +532,7 @@ int sm_conf_save_all(const char *path, const sm_config *cfg,
         fsync(dfd);
         close(dfd);
     }
+    remove_stale_temps(path);
     rc = 0;
 out:
     free(tmp);

@@ -620,21 +620,33 @@ static float host_get(void *ctx, sm_param id)
 static void host_status(void *ctx, sm_osc_status *st)
 {
     smd *d = ctx;
-    st->bands = (int)d->cfg.values[SM_P_BANDS_COUNT];
-    st->xover_lo_hz = d->cfg.values[SM_P_BANDS_XOVER_LO_HZ];
-    st->xover_hi_hz = d->cfg.values[SM_P_BANDS_XOVER_HI_HZ];
+    double *v = st->v;
+    v[SM_OSC_ST_bands] = d->cfg.values[SM_P_BANDS_COUNT];
+    v[SM_OSC_ST_xover_lo_hz] = d->cfg.values[SM_P_BANDS_XOVER_LO_HZ];
+    v[SM_OSC_ST_xover_hi_hz] = d->cfg.values[SM_P_BANDS_XOVER_HI_HZ];
+    v[SM_OSC_ST_in_a_dbfs] = v[SM_OSC_ST_in_b_dbfs] = -INFINITY;
+    v[SM_OSC_ST_out_l_dbfs] = v[SM_OSC_ST_out_r_dbfs] = -INFINITY;
     if (!d->jack)
         return;
     sm_jack_counters c;
     sm_jack_get_counters(d->jack, &c);
-    st->connected = 1;
-    st->dsp_load_pct = c.dsp_load;
-    st->xruns = c.xruns;
-    st->underruns = c.underruns;
-    st->overruns = c.overruns;
-    st->latency_ms = c.rate_hz ? 1000.0f * (float)c.latency / (float)c.rate_hz
-                               : 0.0f;
-    sm_jack_take_peaks(d->jack, st->level_dbfs);
+    v[SM_OSC_ST_connected] = 1;
+    v[SM_OSC_ST_dsp_load] = c.dsp_load;
+    v[SM_OSC_ST_xruns] = (double)c.xruns;
+    v[SM_OSC_ST_underruns] = (double)c.underruns;
+    v[SM_OSC_ST_overruns] = (double)c.overruns;
+    v[SM_OSC_ST_latency_ms] = c.rate_hz ? 1000.0 * c.latency / c.rate_hz : 0.0;
+    sm_engine_stats es;
+    sm_engine_get_stats(sm_jack_engine(d->jack), &es);
+    v[SM_OSC_ST_align_lag_ms] = es.align_lag_ms;
+    v[SM_OSC_ST_align_confidence] = es.align_confidence;
+    v[SM_OSC_ST_align_delay_ms] = es.align_delay_ms;
+    float lv[4];
+    sm_jack_take_peaks(d->jack, lv);
+    v[SM_OSC_ST_in_a_dbfs] = lv[0];
+    v[SM_OSC_ST_in_b_dbfs] = lv[1];
+    v[SM_OSC_ST_out_l_dbfs] = lv[2];
+    v[SM_OSC_ST_out_r_dbfs] = lv[3];
 }
 
 /* mkdir -p for the directory part of path. */

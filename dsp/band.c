@@ -2,6 +2,7 @@
 #include "band.h"
 
 #include "merge.h"
+#include "modulate.h"
 #include "stft.h"
 
 #include <math.h>
@@ -25,6 +26,9 @@ struct sm_band {
     size_t fifo_mask, rd, wr; /* counters; occupancy = wr - rd */
     smoother pos, k, width;
     float psd_ms, psd_alpha; /* wiener_ms and its per-frame coefficient */
+    sm_mod *mod;             /* NULL: built without modulators */
+    smoother transient, tonality, snr;
+    float transient_ms;      /* value last given to mod */
 };
 
 static float smooth_coef(sm_param id, int hop, double fs_hz)
@@ -63,6 +67,7 @@ void sm_band_free(sm_band *b)
     sm_stft_free_buf(b->fifo_l);
     sm_stft_free_buf(b->fifo_r);
     sm_stft_free(b->stft);
+    sm_mod_free(b->mod);
     free(b);
 }
 
@@ -84,6 +89,12 @@ void sm_band_reset(sm_band *b, const sm_band_targets *init)
     b->k.cur = init->k;
     b->width.cur = init->width;
     b->psd_ms = -1.0f; /* recomputed at the first frame */
+    b->transient.cur = init->transient;
+    b->tonality.cur = init->tonality;
+    b->snr.cur = init->snr;
+    b->transient_ms = -1.0f; /* given to mod at the first frame */
+    if (b->mod)
+        sm_mod_reset(b->mod);
 }
 
 sm_band *sm_band_new(int window, int hop, int extra_delay_samples,
@@ -125,6 +136,14 @@ sm_band *sm_band_new(int window, int hop, int extra_delay_samples,
     b->pos.coef = smooth_coef(SM_P_MORPH_POSITION, hop, fs_hz);
     b->k.coef = smooth_coef(SM_P_MASK_K, hop, fs_hz);
     b->width.coef = smooth_coef(SM_P_OUTPUT_WIDTH, hop, fs_hz);
+    if (init->snr_window_ms > 0.0f) {
+        b->mod = sm_mod_new(window, hop, fs_hz, init->snr_window_ms, &e);
+        if (!b->mod)
+            goto fail;
+        b->transient.coef = smooth_coef(SM_P_MOD_TRANSIENT_AMOUNT, hop, fs_hz);
+        b->tonality.coef = smooth_coef(SM_P_MOD_TONALITY_AMOUNT, hop, fs_hz);
+        b->snr.coef = smooth_coef(SM_P_MOD_SNR_AMOUNT, hop, fs_hz);
+    }
     sm_band_reset(b, init);
     return b;
 fail:
@@ -155,6 +174,19 @@ static void run_frame(sm_band *b, const sm_band_targets *t)
     sm_stft_analyze(b->stft, b->in_a, b->sa);
     sm_stft_analyze(b->stft, b->in_b, b->sb);
 
+    const sm_mod_frame *mod = NULL;
+    if (b->mod) {
+        smoother_step(&b->transient, t->transient);
+        smoother_step(&b->tonality, t->tonality);
+        smoother_step(&b->snr, t->snr);
+        if (t->transient_ms != b->transient_ms) {
+            b->transient_ms = t->transient_ms;
+            sm_mod_set_transient_ms(b->mod, t->transient_ms);
+        }
+        mod = sm_mod_analyze(b->mod, b->sa, b->sb, b->pos.cur,
+                             b->transient.cur, b->tonality.cur, b->snr.cur);
+    }
+
     sm_merge_frame f = {
         .a = b->sa, .b = b->sb, .l = b->yl, .r = b->yr,
         .psd_a = b->psd_a, .psd_b = b->psd_b, .bins = b->bins,
@@ -162,6 +194,7 @@ static void run_frame(sm_band *b, const sm_band_targets *t)
         .width = b->width.cur,
         .psd_alpha = b->psd_alpha,
         .stereo = b->width.cur != 0.0f,
+        .mod = mod,
     };
     sm_merge_frame_cpu(&f);
 

@@ -1,6 +1,7 @@
 /* band.h: one band of the engine: streaming STFT of both inputs, the
- * per-frame merge and overlap-add synthesis into stereo, behind a FIFO
- * that delays the band so all bands line up.
+ * mask modulators' analysis (modulate.h), the per-frame merge and
+ * overlap-add synthesis into stereo, behind a FIFO that delays the band
+ * so all bands line up.
  *
  * Timing: a frame runs when the hop's last input sample is pushed, and
  * the hop samples it completes can be pulled at once, so the band's own
@@ -18,6 +19,13 @@ typedef struct sm_band sm_band;
 typedef struct sm_band_targets {
     float pos, k, width, wiener_ms;
     int mask_type;
+    /* Mask modulators (modulate.h): amounts 0..1 (smoothed per frame),
+     * the transient envelope's decay. */
+    float transient, tonality, snr, transient_ms;
+    /* Read at creation only (a rebuild parameter): the noise tracker's
+     * window. 0 builds the band without the modulator stage at all (the
+     * band as it was before it; tests compare against that). */
+    float snr_window_ms;
 } sm_band_targets;
 
 /* NRT only. extra_delay_samples pads the band's output. */

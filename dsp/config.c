@@ -115,22 +115,17 @@ sm_error sm_config_check(const sm_config *c, char *why, size_t len)
         return fail(why, len, SM_ERR_CONFIG,
                     "bands.count: %d is not supported (expected 1 or 3)",
                     count);
-    sm_error e;
-    if (count == 1) {
-        e = check_stft(c, SM_P_BANDS_SINGLE_WINDOW, SM_P_BANDS_SINGLE_HOP, why,
-                       len);
+    /* Every window/hop pair, the unused layout's too: switching
+     * bands.count later must not meet a pair that never worked. */
+    static const sm_param pairs[4][2] = {
+        {SM_P_BANDS_SINGLE_WINDOW, SM_P_BANDS_SINGLE_HOP},
+        {SM_P_BANDS_LF_WINDOW, SM_P_BANDS_LF_HOP},
+        {SM_P_BANDS_MF_WINDOW, SM_P_BANDS_MF_HOP},
+        {SM_P_BANDS_HF_WINDOW, SM_P_BANDS_HF_HOP}};
+    for (int b = 0; b < 4; b++) {
+        sm_error e = check_stft(c, pairs[b][0], pairs[b][1], why, len);
         if (e != SM_OK)
             return e;
-    } else {
-        static const sm_param pairs[3][2] = {
-            {SM_P_BANDS_LF_WINDOW, SM_P_BANDS_LF_HOP},
-            {SM_P_BANDS_MF_WINDOW, SM_P_BANDS_MF_HOP},
-            {SM_P_BANDS_HF_WINDOW, SM_P_BANDS_HF_HOP}};
-        for (int b = 0; b < 3; b++) {
-            e = check_stft(c, pairs[b][0], pairs[b][1], why, len);
-            if (e != SM_OK)
-                return e;
-        }
     }
     if (count == 1)
         return SM_OK;

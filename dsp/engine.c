@@ -1,5 +1,5 @@
-/* engine.c: the engine object: input guards, crossover, bands, output
- * gain and limiter, the live-parameter path and telemetry.
+/* engine.c: the engine object: input guards, alignment, crossover, bands,
+ * output gain and limiter, the live-parameter path and telemetry.
  *
  * A call to sm_engine_process is cut into chunks that end exactly on the
  * next hop boundary of any band, so every frame sees the same samples and
@@ -8,6 +8,7 @@
  */
 #include "specmorph.h"
 
+#include "align.h"
 #include "band.h"
 #include "fpu.h"
 #include "limiter.h"
@@ -32,6 +33,7 @@ struct sm_engine {
     sm_band *band[3];
     sm_xover xo;
     sm_limiter lim;
+    sm_align *align; /* NULL when align.max_lag_ms = 0 */
     int latency;
     size_t chunk_max;
     float *sa, *sb;       /* sanitised inputs, chunk_max */
@@ -45,6 +47,7 @@ struct sm_engine {
     atomic_ullong st_samples, st_frames, st_nonfinite, st_limited,
         st_changes, st_queue_full;
     _Atomic float st_min_gain, st_peak;
+    _Atomic float st_align_lag_ms, st_align_conf, st_align_delay_ms;
 };
 
 static float db_to_lin(float db) { return powf(10.0f, db / 20.0f); }
@@ -57,6 +60,11 @@ static sm_band_targets band_targets(const float *v)
         .width = v[SM_P_OUTPUT_WIDTH],
         .wiener_ms = v[SM_P_MASK_WIENER_MS],
         .mask_type = (int)v[SM_P_MASK_TYPE],
+        .transient = v[SM_P_MOD_TRANSIENT_AMOUNT],
+        .tonality = v[SM_P_MOD_TONALITY_AMOUNT],
+        .snr = v[SM_P_MOD_SNR_AMOUNT],
+        .transient_ms = v[SM_P_MOD_TRANSIENT_MS],
+        .snr_window_ms = v[SM_P_MOD_SNR_WINDOW_MS],
     };
     return t;
 }
@@ -68,6 +76,7 @@ void sm_engine_free(sm_engine *e)
     for (int i = 0; i < 3; i++)
         sm_band_free(e->band[i]);
     sm_limiter_free(&e->lim);
+    sm_align_free(e->align);
     sm_stft_free_buf(e->sa);
     sm_stft_free_buf(e->sb);
     for (int c = 0; c < 2; c++)
@@ -149,9 +158,24 @@ sm_engine *sm_engine_new(const sm_config *cfg, sm_error *err)
     float gsm = sm_param_get_info(SM_P_OUTPUT_GAIN_DB)->smooth_ms;
     en->gain_coef = (float)(1.0 - exp(-1.0 / (fs * gsm * 1e-3)));
     en->gain_cur = en->gain_tgt = db_to_lin(v[SM_P_OUTPUT_GAIN_DB]);
+    if (v[SM_P_ALIGN_MAX_LAG_MS] > 0.0f) {
+        sm_align_settings as = {
+            .max_lag_ms = v[SM_P_ALIGN_MAX_LAG_MS],
+            .window_ms = v[SM_P_ALIGN_WINDOW_MS],
+            .smooth_ms = v[SM_P_ALIGN_SMOOTH_MS],
+            .glide_ms_per_s = v[SM_P_ALIGN_GLIDE_MS_PER_S],
+            .enabled = v[SM_P_ALIGN_ENABLED] != 0.0f,
+        };
+        if (!(en->align = sm_align_new(fs, &as, &e)))
+            goto fail;
+    }
+    /* Alignment adds nothing: it delays only the leading input. */
     en->latency = lmax + sm_limiter_latency(&en->lim);
     atomic_init(&en->st_min_gain, 1.0f);
     atomic_init(&en->st_peak, 0.0f);
+    atomic_init(&en->st_align_lag_ms, 0.0f);
+    atomic_init(&en->st_align_conf, 0.0f);
+    atomic_init(&en->st_align_delay_ms, 0.0f);
     return en;
 fail:
     sm_engine_free(en);
@@ -168,6 +192,8 @@ void sm_engine_reset(sm_engine *e)
     for (int b = 0; b < e->nbands; b++)
         sm_band_reset(e->band[b], &bt);
     sm_xover_reset(&e->xo);
+    if (e->align)
+        sm_align_reset(e->align);
     sm_limiter_reset(&e->lim);
     e->gain_cur = e->gain_tgt;
 }
@@ -284,6 +310,18 @@ static void apply_changes(sm_engine *e)
         case SM_P_OUTPUT_GAIN_DB:
             e->gain_tgt = db_to_lin(v);
             break;
+        case SM_P_ALIGN_ENABLED:
+            if (e->align)
+                sm_align_set_enabled(e->align, v != 0.0f);
+            break;
+        case SM_P_ALIGN_SMOOTH_MS:
+            if (e->align)
+                sm_align_set_smooth_ms(e->align, v);
+            break;
+        case SM_P_ALIGN_GLIDE_MS_PER_S:
+            if (e->align)
+                sm_align_set_glide(e->align, v);
+            break;
         case SM_P_OUTPUT_CEILING_DB:
             sm_limiter_set_ceiling(&e->lim, v);
             break;
@@ -342,8 +380,13 @@ void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
             if (room < c)
                 c = room;
         }
+        /* ... and on the estimator's hops, for the same reason. */
+        if (e->align && sm_align_room(e->align) < c)
+            c = sm_align_room(e->align);
         bad += sanitise(in_a + done, e->sa, c);
         bad += sanitise(in_b + done, e->sb, c);
+        if (e->align)
+            sm_align_process(e->align, e->sa, e->sb, c);
         if (e->nbands == 3) {
             sm_xover_process(&e->xo, e->sa, e->sb,
                              (float *const(*)[3])e->split, c);
@@ -385,6 +428,15 @@ void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
     atomic_store_explicit(&e->st_min_gain, e->lim.min_gain,
                           memory_order_relaxed);
     atomic_store_explicit(&e->st_peak, peak, memory_order_relaxed);
+    if (e->align) {
+        sm_align_status as = sm_align_get_status(e->align);
+        atomic_store_explicit(&e->st_align_lag_ms, (float)as.lag_ms,
+                              memory_order_relaxed);
+        atomic_store_explicit(&e->st_align_conf, as.confidence,
+                              memory_order_relaxed);
+        atomic_store_explicit(&e->st_align_delay_ms, (float)as.delay_ms,
+                              memory_order_relaxed);
+    }
     sm_fpu_leave(fpu);
 }
 
@@ -401,4 +453,7 @@ void sm_engine_get_stats(const sm_engine *e, sm_engine_stats *st)
     st->max_reduction_db = mg < 1.0f ? -20.0f * log10f(mg) : 0.0f;
     float pk = atomic_load(&m->st_peak);
     st->peak_out_dbfs = pk > 0.0f ? 20.0f * log10f(pk) : -INFINITY;
+    st->align_lag_ms = atomic_load(&m->st_align_lag_ms);
+    st->align_confidence = atomic_load(&m->st_align_conf);
+    st->align_delay_ms = atomic_load(&m->st_align_delay_ms);
 }

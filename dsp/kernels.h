@@ -157,4 +157,7 @@ static inline SM_HD void sm_bin_pan(float wa, float width, float *gl,
     *gr = p > 0.0f ? 1.0f - p : 1.0f;
 }
 
+/* The mask modulators' per-bin math (transients, tonality, SNR). */
+#include "modkernels.h"
+
 #endif

@@ -63,6 +63,7 @@ enum {
 /* Enum values of the SM_T_ENUM parameters, in table order. */
 enum { SM_MASK_SOFTMAX = 0, SM_MASK_WIENER = 1, SM_MASK_PSF = 2 };
 enum { SM_PHASE_MIX = 0 };
+enum { SM_ALIGN_OFF = 0, SM_ALIGN_ON = 1 };
 
 typedef struct sm_param_info {
     const char *section;  /* INI section, OSC path component */
@@ -222,7 +223,10 @@ sm_config sm_engine_config(const sm_engine *e);
 
 /* Exact latency in samples: an input impulse at sample 0 comes out at this
  * sample (through the crossovers' allpass phase when bands.count = 3).
- * any thread. */
+ * Alignment does not change it: only the leading input is delayed (by
+ * the lag, to line up with the other), the lagging one passes untouched,
+ * so the latency holds for the lagging input, and for both while no lag
+ * is applied. any thread. */
 int sm_engine_latency(const sm_engine *e);
 
 /* Clears all signal state (as if new). Pending changes are kept. NRT only
@@ -240,6 +244,16 @@ typedef struct sm_engine_stats {
     float peak_out_dbfs;               /* highest sample peak out */
     unsigned long long param_changes;  /* live changes applied */
     unsigned long long queue_full;     /* sets refused: queue full */
+    /* Alignment (all 0 without the stage, align.max_lag_ms = 0): */
+    float align_lag_ms;     /* tracked lag of B behind A, ms (negative: B
+                               leads); 0 until the first lock, then held
+                               through silence or unrelated material */
+    float align_confidence; /* 0..1, averaged over about 1 s; low for
+                               silence, unrelated inputs, or with
+                               align.enabled = off */
+    float align_delay_ms;   /* delay applied now, signed like the lag
+                               (> 0: A is delayed, < 0: B is); glides to
+                               the lag at align.glide_ms_per_s */
 } sm_engine_stats;
 
 void sm_engine_get_stats(const sm_engine *e, sm_engine_stats *st);

@@ -14,7 +14,8 @@
  *   /specmorph/ping                     -> /specmorph/pong
  *
  * Rejections answer /specmorph/error s:path s:reason and change nothing.
- * A bundle's sets apply together (one batch: one hop boundary); queries
+ * A bundle's sets apply together (one batch: one hop boundary), or none
+ * of them when one is refused; queries
  * inside a bundle see the values from before it; time tags are ignored
  * (applied on arrival).
  *
@@ -38,15 +39,18 @@ typedef struct sm_osc sm_osc;
 #define SM_OSC_MAX_ALLOW 32
 #define SM_OSC_MAX_SUBSCRIBERS 16
 
+/* Status fields (osc/status.def): SM_OSC_ST_<name>. */
+typedef enum sm_osc_stat {
+#define SF(name, type, unit, help) SM_OSC_ST_##name,
+#include "status.def"
+#undef SF
+    SM_OSC_ST_COUNT
+} sm_osc_stat;
+
+/* A status report: the host fills v[] (levels in dBFS, -INFINITY for
+ * silence; ints as whole numbers); fields it leaves alone stay 0. */
 typedef struct sm_osc_status {
-    int connected;                     /* to the JACK server */
-    float dsp_load_pct;                /* JACK's figure */
-    unsigned long long xruns, underruns, overruns;
-    float latency_ms;                  /* reported on the ports */
-    int bands;                         /* 1 or 3 */
-    float xover_lo_hz, xover_hi_hz;    /* in force (3 bands) */
-    float level_dbfs[4];               /* peaks since the last report: in_a,
-                                          in_b, out_l, out_r */
+    double v[SM_OSC_ST_COUNT];
 } sm_osc_status;
 
 /* What the server needs from the daemon. Called on the polling thread.

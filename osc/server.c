@@ -56,6 +56,7 @@ struct sm_osc {
     float vals[MAX_BATCH];
     char batch_path[MAX_BATCH][PATH_MAX_LEN];
     int nbatch;
+    int batch_refused; /* a set of this datagram was refused */
 };
 
 /* ---- sending --------------------------------------------------------- */
@@ -78,8 +79,12 @@ static void send_to(sm_osc *o, const struct sockaddr_in *to, const char *path,
 
 static void reply_error(sm_osc *o, const char *path, const char *why)
 {
+    /* path may be a get's argument, of any length up to a datagram's:
+     * cut it so that the reply fits send_to's buffer and is sent. */
+    char cut[256];
+    snprintf(cut, sizeof cut, "%s", path);
     lo_message m = lo_message_new();
-    lo_message_add_string(m, path);
+    lo_message_add_string(m, cut);
     lo_message_add_string(m, why);
     send_to(o, &o->from, PREFIX "error", m);
     lo_message_free(m);
@@ -126,68 +131,50 @@ static void send_value(sm_osc *o, const struct sockaddr_in *to, sm_param id,
 
 /* ---- status ---------------------------------------------------------- */
 
-static float level(float dbfs) { return isfinite(dbfs) ? dbfs : -144.0f; }
-
 /* Levels are peaks since the host's last report: collect once, send to
  * every subscriber. */
 static void collect_status(sm_osc *o, sm_osc_status *st)
 {
     memset(st, 0, sizeof *st);
-    for (int k = 0; k < 4; k++)
-        st->level_dbfs[k] = -INFINITY;
     o->host.status(o->host.ctx, st);
+    st->v[SM_OSC_ST_osc_dropped] = (double)(o->n.rate_dropped + o->n.denied);
+}
+
+static const struct {
+    const char *name;
+    char type;
+} fields[SM_OSC_ST_COUNT] = {
+#define SF(name, type, unit, help) {#name, type},
+#include "status.def"
+#undef SF
+};
+
+static void add_field(lo_message m, int i, double v)
+{
+    if (fields[i].type == 'i')
+        lo_message_add_int32(m, (int32_t)(v > 2147483647.0 ? 2147483647.0
+                                          : v < -2147483648.0 ? -2147483648.0
+                                                              : v));
+    else /* silence is -inf dBFS: sent as -144, which a meter can show */
+        lo_message_add_float(m, isfinite(v) ? (float)v : -144.0f);
 }
 
 static void send_status(sm_osc *o, const struct sockaddr_in *to,
-                        const sm_osc_status *stp)
+                        const sm_osc_status *st)
 {
-    const sm_osc_status st = *stp;
-    static const char *lv[4] = {"in_a_dbfs", "in_b_dbfs", "out_l_dbfs",
-                                "out_r_dbfs"};
-    struct {
-        const char *name;
-        char t;
-        double v;
-    } f[] = {
-        {"connected", 'i', st.connected},
-        {"dsp_load", 'f', st.dsp_load_pct},
-        {"xruns", 'i', (double)st.xruns},
-        {"underruns", 'i', (double)st.underruns},
-        {"overruns", 'i', (double)st.overruns},
-        {"latency_ms", 'f', st.latency_ms},
-        {"bands", 'i', st.bands},
-        {"xover_lo_hz", 'f', st.xover_lo_hz},
-        {"xover_hi_hz", 'f', st.xover_hi_hz},
-        {lv[0], 'f', level(st.level_dbfs[0])},
-        {lv[1], 'f', level(st.level_dbfs[1])},
-        {lv[2], 'f', level(st.level_dbfs[2])},
-        {lv[3], 'f', level(st.level_dbfs[3])},
-        {"osc_dropped", 'i', (double)(o->n.rate_dropped + o->n.denied)},
-    };
-    const int nf = (int)(sizeof f / sizeof f[0]);
     lo_message all = lo_message_new();
-    for (int i = 0; i < nf; i++) {
-        lo_message_add_string(all, f[i].name);
-        if (f[i].t == 'i')
-            lo_message_add_int32(all, (int32_t)(f[i].v > 2147483647.0
-                                                    ? 2147483647.0
-                                                    : f[i].v));
-        else
-            lo_message_add_float(all, (float)f[i].v);
+    for (int i = 0; i < SM_OSC_ST_COUNT; i++) {
+        lo_message_add_string(all, fields[i].name);
+        add_field(all, i, st->v[i]);
     }
     send_to(o, to, PREFIX "status", all);
     lo_message_free(all);
     /* One address per field too: a surface's meter binds to one. */
-    for (int i = 0; i < nf; i++) {
+    for (int i = 0; i < SM_OSC_ST_COUNT; i++) {
         char path[64];
-        snprintf(path, sizeof path, PREFIX "status/%s", f[i].name);
+        snprintf(path, sizeof path, PREFIX "status/%s", fields[i].name);
         lo_message m = lo_message_new();
-        if (f[i].t == 'i')
-            lo_message_add_int32(m, (int32_t)(f[i].v > 2147483647.0
-                                                  ? 2147483647.0
-                                                  : f[i].v));
-        else
-            lo_message_add_float(m, (float)f[i].v);
+        add_field(m, i, st->v[i]);
         send_to(o, to, path, m);
         lo_message_free(m);
     }
@@ -411,10 +398,12 @@ static void message(sm_osc *o, const char *path, lo_message m)
         if (sm_osc_value((sm_param)id, norm, types, argv, argc, &v, why,
                          sizeof why) != SM_OK) {
             reply_error(o, path, why);
+            o->batch_refused = 1;
             return;
         }
         if (o->nbatch == MAX_BATCH) {
             reply_error(o, path, "too many sets in one bundle (at most 128)");
+            o->batch_refused = 1;
             return;
         }
         o->ids[o->nbatch] = (sm_param)id;
@@ -451,7 +440,7 @@ static void message(sm_osc *o, const char *path, lo_message m)
         else if (o->host.preset(o->host.ctx, name, msg, sizeof msg) != 0)
             reply_error(o, path, msg);
         else
-            reply_str(o, PREFIX "preset/applied", name);
+            reply_str(o, PREFIX "preset/applied", msg); /* canonical name */
     } else
         unknown(o, path);
 }
@@ -499,6 +488,33 @@ static int frame_count(const unsigned char *p, size_t len, int depth)
     return count;
 }
 
+/* Between the passes: every message decodes (liblo checks type tags,
+ * argument sizes and strings, which framing does not), so that a bundle
+ * with one bad element is dropped whole rather than applied in part.
+ * Only datagrams within the rate limit get here. */
+static int decodes(unsigned char *p, size_t len)
+{
+    if (is_bundle(p, len)) {
+        size_t at = 16;
+        while (at < len) {
+            uint32_t n = be32(p + at);
+            at += 4;
+            if (!decodes(p + at, n))
+                return 0;
+            at += n;
+        }
+        return 1;
+    }
+    if (strnlen((const char *)p, len) >= PATH_MAX_LEN)
+        return 0;
+    int res = 0;
+    lo_message m = lo_message_deserialise(p, len, &res);
+    if (!m)
+        return 0;
+    lo_message_free(m);
+    return 1;
+}
+
 /* Pass 2: decode and dispatch (framing already checked). */
 static void dispatch(sm_osc *o, unsigned char *p, size_t len)
 {
@@ -529,17 +545,23 @@ static void dispatch(sm_osc *o, unsigned char *p, size_t len)
     lo_message_free(m);
 }
 
+/* A bundle is all or nothing: one refused set keeps the others from
+ * applying (each is told why), as one that fails the checks together. */
 static void apply_batch(sm_osc *o)
 {
-    if (!o->nbatch)
-        return;
     char why[256];
-    if (o->host.apply(o->host.ctx, o->ids, o->vals, o->nbatch, why,
-                      sizeof why) != SM_OK) {
+    if (o->nbatch && o->batch_refused) {
+        for (int i = 0; i < o->nbatch; i++)
+            reply_error(o, o->batch_path[i], "not applied: another value in "
+                                             "the same bundle was refused");
+    } else if (o->nbatch && o->host.apply(o->host.ctx, o->ids, o->vals,
+                                          o->nbatch, why,
+                                          sizeof why) != SM_OK) {
         for (int i = 0; i < o->nbatch; i++)
             reply_error(o, o->batch_path[i], why);
     }
     o->nbatch = 0;
+    o->batch_refused = 0;
 }
 
 static int allowed(const sm_osc *o, const struct sockaddr_in *from)
@@ -678,6 +700,10 @@ static void handle(sm_osc *o, size_t len, long long now_ms)
         return;
     }
     o->tokens -= count;
+    if (!decodes(o->buf, len)) {
+        o->n.malformed++;
+        return;
+    }
     dispatch(o, o->buf, len);
     apply_batch(o);
 }

@@ -188,13 +188,25 @@ if ! "$gen" voice "$SECS" "$A" --rate "$RATE" --seed 1 ||
 fi
 
 # ---- the chains
-chains="r1 r3"
+chains="r1 r3 r3x"
 label_r1="specmorph 1-band"
 label_r3="specmorph 3-band (default)"
+# the default with the alignment stage off: the difference is its cost
+# (voice against pad: the estimator runs, nothing is delayed)
+label_r3x="specmorph 3-band, align off"
 wh_r1="2048/512"
 wh_r3="$(default_of bands.lf_window)/$(default_of bands.lf_hop)"
 wh_r3="$wh_r3, $(default_of bands.mf_window)/$(default_of bands.mf_hop)"
 wh_r3="$wh_r3, $(default_of bands.hf_window)/$(default_of bands.hf_hop)"
+wh_r3x=$wh_r3
+# the default with each mask modulator at amount 1, and with all three:
+# the differences to r3 are the modulators' costs
+chains="$chains r3t r3f r3s r3m"
+label_r3t="specmorph 3-band, + transient modulator"
+label_r3f="specmorph 3-band, + tonality modulator"
+label_r3s="specmorph 3-band, + snr modulator"
+label_r3m="specmorph 3-band, + all three modulators"
+wh_r3t=$wh_r3 wh_r3f=$wh_r3 wh_r3s=$wh_r3 wh_r3m=$wh_r3
 
 notes=""
 if command -v csound >/dev/null 2>&1; then
@@ -244,6 +256,16 @@ run_chain() {
     r1) set -- "$render" -q --bench -s bands.count=1 -s bands.single_window=2048 \
         -s bands.single_hop=512 -s morph.position=0.5 "$A" "$B" -o "$2" ;;
     r3) set -- "$render" -q --bench -s morph.position=0.5 "$A" "$B" -o "$2" ;;
+    r3x) set -- "$render" -q --bench -s morph.position=0.5 -s align.enabled=off \
+        "$A" "$B" -o "$2" ;;
+    r3t | r3f | r3s | r3m)
+        case $1 in
+        r3t) m="-s mod.transient_amount=1" ;;
+        r3f) m="-s mod.tonality_amount=1" ;;
+        r3s) m="-s mod.snr_amount=1" ;;
+        *) m="-s mod.transient_amount=1 -s mod.tonality_amount=1 -s mod.snr_amount=1" ;;
+        esac
+        set -- "$render" -q --bench -s morph.position=0.5 $m "$A" "$B" -o "$2" ;;
     cs) set -- csound --ksmps=$CS_KSMPS --omacro:SRCA="\"$A\"" \
         --omacro:SRCB="\"$B\"" --smacro:DUR="$SECS" -o "$2" \
         "$here/bench/morph.csd" ;;
@@ -284,7 +306,7 @@ for c in $chains; do
     fi
     check_out "$c" "$out" || { show_log; continue; }
     case $c in
-    r1 | r3)
+    r1 | r3 | r3x | r3[tfsm])
         if [ -z "$(engine_rtf)" ]; then
             fail "$c" "no 'bench: ... rtf=' line on stdout"
             show_log
@@ -311,7 +333,7 @@ while [ "$i" -le "$RUNS" ] && [ -n "$order" ]; do
         out=$tmp/out-$c.wav
         if run_chain "$c" "$out"; then
             eval "cpu_$c=\"\${cpu_$c:-} $(cat "$tmp/cpu")\""
-            case $c in r1 | r3) eval "eng_$c=\"\${eng_$c:-} $(engine_rtf)\"" ;; esac
+            case $c in r1 | r3 | r3x | r3[tfsm]) eval "eng_$c=\"\${eng_$c:-} $(engine_rtf)\"" ;; esac
         else
             fail "$c" "exited non-zero in timed run $i"
             show_log
@@ -344,7 +366,7 @@ printf '| %-48s | %-28s | %-21s | %-13s | %-11s | %-15s | %-15s |\n' \
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' -------------------------------------------------- \
     ------------------------------ ----------------------- --------------- \
     ------------- ----------------- -----------------
-for c in r1 r3 cs sc; do
+for c in r1 r3 r3x r3t r3f r3s r3m cs sc; do
     eval "lab=\${label_$c:-}"
     [ -n "$lab" ] || continue
     [ "$c" = cs ] && lab="$lab (ksmps $CS_KSMPS)"
@@ -376,6 +398,19 @@ if [ -n "${med_r1:-}" ] && [ -n "${med_cs:-}" ]; then
 else
     echo "target: specmorph 1-band CPU <= csound pvs chain CPU: n/a (a chain did not run)"
 fi
+if [ -n "${med_r3:-}" ] && [ -n "${med_r3x:-}" ]; then
+    awk -v on="$med_r3" -v off="$med_r3x" -v s="$SECS" 'BEGIN {
+        printf "alignment stage (3-band default, on - off): %.3f CPU s for %d s, %.2f %% of a core\n",
+            on - off, s, 100 * (on - off) / s }'
+fi
+for c in r3t r3f r3s r3m; do
+    eval "m=\${med_$c:-}"
+    if [ -z "$m" ] || [ -z "${med_r3:-}" ]; then continue; fi
+    eval "lab=\${label_$c}"
+    awk -v on="$m" -v off="$med_r3" -v s="$SECS" -v l="${lab#specmorph 3-band, + }" 'BEGIN {
+        printf "%s (3-band default, amount 1 - 0): %.3f CPU s for %d s, %.2f %% of a core\n",
+            l, on - off, s, 100 * (on - off) / s }'
+done
 if [ -n "${med_r3:-}" ]; then
     x=$(awk -v s="$SECS" -v m="$med_r3" 'BEGIN { printf "%.1f", s / m }')
     v=$(awk -v x="$x" -v t="$TARGET_RTF3" 'BEGIN { print (x >= t) ? "PASS" : "MISS" }')

@@ -203,10 +203,17 @@ static void progress(double frac)
     fflush(stderr);
 }
 
+/* The alignment telemetry at one whole second of engine input. */
+typedef struct align_point {
+    float lag_ms, confidence, delay_ms;
+} align_point;
+
 typedef struct result {
     long long frames_out;
     double audio_s, cpu_engine_s, cpu_total_s;
     sm_engine_stats st;
+    align_point *series; /* [n_series], second 1, 2, ... */
+    size_t n_series;
 } result;
 
 static void json_str(FILE *f, const char *s)
@@ -262,6 +269,19 @@ static int write_report(const char *path, const sm_config *cfg, int latency,
         fprintf(f, "    \"peak_out_dbfs\": %.3f\n", r->st.peak_out_dbfs);
     else
         fprintf(f, "    \"peak_out_dbfs\": null\n");
+    /* lag_ms > 0: B lags A (A is delayed to match); series: one entry at
+     * the end of each whole second of input */
+    fprintf(f, "  },\n  \"align\": {\n");
+    fprintf(f, "    \"lag_ms\": %.5f,\n    \"confidence\": %.3f,\n",
+            r->st.align_lag_ms, r->st.align_confidence);
+    fprintf(f, "    \"delay_ms\": %.5f,\n    \"series\": [",
+            r->st.align_delay_ms);
+    for (size_t i = 0; i < r->n_series; i++)
+        fprintf(f, "%s\n      {\"t_s\": %zu, \"lag_ms\": %.5f, "
+                   "\"confidence\": %.3f, \"delay_ms\": %.5f}",
+                i ? "," : "", i + 1, r->series[i].lag_ms,
+                r->series[i].confidence, r->series[i].delay_ms);
+    fprintf(f, "%s]\n", r->n_series ? "\n    " : "");
     fprintf(f, "  },\n  \"parameters\": {\n");
     for (int i = 0; i < SM_P_COUNT; i++) {
         const sm_param_info *in = sm_param_get_info((sm_param)i);
@@ -295,6 +315,7 @@ int main(int argc, char **argv)
     sm_writer *w = NULL;
     sm_engine *e = NULL;
     float *ia = NULL, *ib = NULL, *ol = NULL, *or_ = NULL, *inter = NULL;
+    align_point *series = NULL;
     sm_config cfg;
 
     if (o.print_latency && !o.in_a) {
@@ -351,7 +372,10 @@ int main(int argc, char **argv)
     ol = malloc(sizeof(float) * BLOCK);
     or_ = malloc(sizeof(float) * BLOCK);
     inter = malloc(sizeof(float) * 2 * BLOCK);
-    if (!ia || !ib || !ol || !or_ || !inter) {
+    /* one point per second fed, latency flush included */
+    size_t max_series = (size_t)((len + lat + BLOCK) / rate) + 1;
+    series = malloc(sizeof *series * max_series);
+    if (!ia || !ib || !ol || !or_ || !inter || !series) {
         rc = bad("out of memory");
         goto out;
     }
@@ -365,6 +389,7 @@ int main(int argc, char **argv)
     int show = !o.quiet && isatty(2);
     double cpu0 = now_cpu(CLOCK_PROCESS_CPUTIME_ID), cpu_engine = 0.0;
     long long fed = 0, written = 0, skip = o.keep_latency ? 0 : lat;
+    size_t n_series = 0;
     int last_pct = -1;
     while (written < total_out) {
         if (stop_flag) {
@@ -379,10 +404,26 @@ int main(int argc, char **argv)
             rc = bad(why);
             goto out;
         }
-        double t0 = now_cpu(CLOCK_THREAD_CPUTIME_ID);
-        sm_engine_process(e, ia, ib, ol, or_, n);
-        cpu_engine += now_cpu(CLOCK_THREAD_CPUTIME_ID) - t0;
-        fed += (long long)n;
+        /* Cut at whole seconds for the alignment series (the output does
+         * not depend on where the stream is cut). */
+        for (size_t done = 0; done < n;) {
+            long long next = (fed / rate + 1) * rate;
+            size_t m = n - done;
+            if (fed + (long long)m > next)
+                m = (size_t)(next - fed);
+            double t0 = now_cpu(CLOCK_THREAD_CPUTIME_ID);
+            sm_engine_process(e, ia + done, ib + done, ol + done, or_ + done,
+                              m);
+            cpu_engine += now_cpu(CLOCK_THREAD_CPUTIME_ID) - t0;
+            fed += (long long)m;
+            done += m;
+            if (fed == next && n_series < max_series) {
+                sm_engine_stats st;
+                sm_engine_get_stats(e, &st);
+                series[n_series++] = (align_point){
+                    st.align_lag_ms, st.align_confidence, st.align_delay_ms};
+            }
+        }
         size_t from = 0;
         if (skip > 0) {
             from = skip > (long long)n ? n : (size_t)skip;
@@ -425,6 +466,8 @@ int main(int argc, char **argv)
     r.cpu_engine_s = cpu_engine;
     r.cpu_total_s = now_cpu(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
     sm_engine_get_stats(e, &r.st);
+    r.series = series;
+    r.n_series = n_series;
     if (o.bench)
         printf("bench: audio_s=%.3f cpu_s=%.4f rtf=%.1f\n", r.audio_s,
                r.cpu_engine_s,
@@ -445,5 +488,6 @@ out:
     free(ol);
     free(or_);
     free(inter);
+    free(series);
     return rc;
 }

@@ -31,4 +31,17 @@ void tu_render(const sm_config *cfg, const float *a, const float *b,
 /* malloc that fails the test instead of returning NULL. */
 float *tu_alloc(size_t n);
 
+/* Speech-like signal (the shape of sm-gen's "voice"): a glottal pulse
+ * train with vibrato and intonation through three formant resonators,
+ * vowels changing every 220 ms syllable under a sin^2 envelope, every
+ * sixth syllable an unvoiced fricative (noise). Peak around 0.3. */
+void tu_voice(float *x, size_t n, double fs, uint32_t seed);
+
+/* a = x and b = x delayed by delay_samples (any real number; negative
+ * advances), both band-limited: the delay is a phase ramp on the DFT of
+ * the whole buffer (circular, so keep silence at the ends longer than the
+ * delay), and the Nyquist bin is removed from both. */
+void tu_delay_exact(const float *x, float *a, float *b, size_t n,
+                    double delay_samples);
+
 #endif

@@ -8,6 +8,7 @@
  * values. Files are temporary (mkstemp/mkdtemp under /tmp) and removed.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -462,6 +464,30 @@ static void test_save_roundtrip(void **state)
     n = sm_conf_load(path, &back, collect, &r);
     assert_int_equal(n, 0);
     assert_true(back.values[SM_P_MASK_K] == 11.0f);
+
+    /* Temporaries of saves killed half-way: an old one goes with the
+     * next good save, a fresh one (a save in progress) stays. */
+    char stale[160], fresh[160], other[160];
+    snprintf(stale, sizeof stale, "%s.tmp.AbC123", path);
+    snprintf(fresh, sizeof fresh, "%s.tmp.XyZ789", path);
+    snprintf(other, sizeof other, "%s/notes.tmp.AbC123", dir);
+    const char *mk[3] = {stale, fresh, other};
+    for (int i = 0; i < 3; i++) {
+        FILE *t = fopen(mk[i], "w");
+        assert_non_null(t);
+        fputs("[mask]\nk = ", t); /* as a kill leaves it */
+        fclose(t);
+    }
+    struct timespec old[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+    assert_int_equal(utimensat(AT_FDCWD, other, old, 0), 0);
+    assert_int_equal(sm_conf_save(path, &c, why, sizeof why), 0);
+    assert_int_equal(access(stale, F_OK), -1);
+    assert_int_equal(access(fresh, F_OK), 0);
+    assert_int_equal(access(other, F_OK), 0); /* not ours */
+    unlink(fresh);
+    unlink(other);
+    assert_int_equal(count_entries(dir), 1);
 
     /* A folder that does not exist: an error, a reason, no file. */
     char bad[160];

@@ -33,7 +33,7 @@ static float h_get(void *ctx, sm_param id)
 static void h_status(void *ctx, sm_osc_status *st)
 {
     (void)ctx;
-    st->bands = 3;
+    st->v[SM_OSC_ST_bands] = 3;
 }
 
 static int h_fail(void *ctx, char *msg, size_t len)

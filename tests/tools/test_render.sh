@@ -40,6 +40,13 @@ check "output is stereo, length of the longer input" \
 check "report is JSON with latency" \
     '/usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"latency_samples\"]==int(sys.argv[2]) and d[\"realtime_factor\"]>0 and d[\"audio_seconds\"]>0" "$T/r.json" "$lat"'
 check "no partial files left" '[ -z "$(ls "$T" | grep partial)" ]'
+# Alignment telemetry: voice against pad is unrelated (confidence low, no
+# lag); one value a second of input (3 s and the latency flush).
+check "report has the align block, one point a second" \
+    '/usr/bin/python3 -c "import json,sys; a=json.load(open(sys.argv[1]))[\"align\"]; s=a[\"series\"]; assert a[\"lag_ms\"]==0 and a[\"confidence\"]<0.1 and len(s)==3 and [p[\"t_s\"] for p in s]==[1,2,3] and all(set(p)=={\"t_s\",\"lag_ms\",\"confidence\",\"delay_ms\"} for p in s)" "$T/r.json"'
+"$R" -q "$T/a.wav" "$T/a.wav" -o "$T/aa.wav" --report "$T/aa.json"
+check "align: identical inputs lock on lag 0, confidently" \
+    '/usr/bin/python3 -c "import json,sys; a=json.load(open(sys.argv[1]))[\"align\"]; assert abs(a[\"lag_ms\"])<1e-3 and a[\"confidence\"]>0.2 and a[\"delay_ms\"]==0" "$T/aa.json"'
 
 "$R" -q "$T/a.wav" "$T/b.wav" -o "$T/o2.wav"
 check "bit-identical across runs" 'cmp -s "$T/o.wav" "$T/o2.wav"'
