@@ -285,8 +285,11 @@ static void bring_in(sm_jack *j, const float *a, const float *b, float *l,
          * time, so equal power (no dip for uncorrelated material). */
         j->fade_power = sm_engine_latency(in) != sm_engine_latency(j->engine);
     }
-    /* Catch up on history: twice the live rate, at least 256 frames. */
-    size_t budget = 2 * frames < 256 ? 256 : 2 * frames;
+    /* Catch up on history: four times the live rate, at least 256 frames
+     * (the worker uses well under a tenth of its period at the default
+     * layout, so five engines' worth of work fits; the control thread,
+     * which waits for the swap, is back sooner). */
+    size_t budget = 4 * frames < 256 ? 256 : 4 * frames;
     while (j->next_pos < p0 && budget) {
         size_t m = (size_t)(p0 - j->next_pos);
         if (m > budget)
