@@ -641,6 +641,8 @@ static void host_status(void *ctx, sm_osc_status *st)
     v[SM_OSC_ST_align_lag_ms] = es.align_lag_ms;
     v[SM_OSC_ST_align_confidence] = es.align_confidence;
     v[SM_OSC_ST_align_delay_ms] = es.align_delay_ms;
+    v[SM_OSC_ST_xover_lo_hz] = es.xover_lo_hz;
+    v[SM_OSC_ST_xover_hi_hz] = es.xover_hi_hz;
     float lv[4];
     sm_jack_take_peaks(d->jack, lv);
     v[SM_OSC_ST_in_a_dbfs] = lv[0];

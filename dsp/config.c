@@ -35,6 +35,13 @@ static float at_rate(sm_param id, float v48, int sample_rate_hz)
     return v;
 }
 
+/* Highest crossover a rate allows (0.45 fs: the LR4 shape and the
+ * prewarping stay sound well below Nyquist). */
+static float hi_max_lim(int sample_rate_hz)
+{
+    return 0.45f * (float)sample_rate_hz;
+}
+
 sm_config sm_config_default(int sample_rate_hz)
 {
     sm_config c;
@@ -47,11 +54,25 @@ sm_config sm_config_default(int sample_rate_hz)
     if (sample_rate_hz > 0) {
         float *lo = &c.values[SM_P_BANDS_XOVER_LO_HZ];
         float *hi = &c.values[SM_P_BANDS_XOVER_HI_HZ];
-        float hi_max = 0.45f * (float)sample_rate_hz;
-        if (*hi > hi_max)
-            *hi = hi_max;
+        if (*hi > hi_max_lim(sample_rate_hz))
+            *hi = hi_max_lim(sample_rate_hz);
         if (*lo > *hi / 1.5f)
             *lo = *hi / 1.5f;
+        /* The adaptive ranges likewise (8000 Hz caps hi_max at 3600). */
+        float *lo_min = &c.values[SM_P_BANDS_XOVER_LO_MIN_HZ];
+        float *lo_max = &c.values[SM_P_BANDS_XOVER_LO_MAX_HZ];
+        float *hi_min = &c.values[SM_P_BANDS_XOVER_HI_MIN_HZ];
+        float *hi_max = &c.values[SM_P_BANDS_XOVER_HI_MAX_HZ];
+        if (*hi_max > hi_max_lim(sample_rate_hz))
+            *hi_max = hi_max_lim(sample_rate_hz);
+        if (*hi_min > *hi_max)
+            *hi_min = *hi_max;
+        if (*lo_max > *hi_max / 1.5f)
+            *lo_max = *hi_max / 1.5f;
+        if (*lo_min > *hi_min / 1.5f)
+            *lo_min = *hi_min / 1.5f;
+        if (*lo_min > *lo_max)
+            *lo_min = *lo_max;
     }
     return c;
 }
@@ -97,6 +118,43 @@ static sm_error check_stft(const sm_config *c, sm_param win, sm_param hop,
     return SM_OK;
 }
 
+/* The adaptive crossover ranges (checked whether bands.adaptive is on or
+ * not, so that turning it on live never meets a range that cannot work).
+ * The mapping (xover.h) puts both cutoffs at the same geometric position
+ * of their ranges, so hi >= 1.5 lo at both ends means at every point. */
+static sm_error check_ranges(const sm_config *c, char *why, size_t len)
+{
+    const float *v = c->values;
+    static const sm_param rng[2][2] = {
+        {SM_P_BANDS_XOVER_LO_MIN_HZ, SM_P_BANDS_XOVER_LO_MAX_HZ},
+        {SM_P_BANDS_XOVER_HI_MIN_HZ, SM_P_BANDS_XOVER_HI_MAX_HZ}};
+    for (int r = 0; r < 2; r++)
+        if (v[rng[r][0]] > v[rng[r][1]])
+            return fail(why, len, SM_ERR_CONFIG,
+                        "%s: %g Hz is above %s = %g Hz (expected at most "
+                        "%g Hz)",
+                        sm_param_get_info(rng[r][0])->name, v[rng[r][0]],
+                        sm_param_get_info(rng[r][1])->name, v[rng[r][1]],
+                        v[rng[r][1]]);
+    for (int end = 0; end < 2; end++) {
+        float lo = v[rng[0][end]], hi = v[rng[1][end]];
+        if (hi < 1.5f * lo)
+            return fail(why, len, SM_ERR_CONFIG,
+                        "%s: %g Hz is too close to %s = %g Hz (expected at "
+                        "least %g Hz)",
+                        sm_param_get_info(rng[1][end])->name, hi,
+                        sm_param_get_info(rng[0][end])->name, lo, 1.5f * lo);
+    }
+    float hi_max = v[SM_P_BANDS_XOVER_HI_MAX_HZ];
+    if (hi_max > hi_max_lim(c->sample_rate_hz))
+        return fail(why, len, SM_ERR_CONFIG,
+                    "bands.xover_hi_max_hz: %g Hz is too high for %d Hz "
+                    "(expected at most %g Hz)",
+                    hi_max, c->sample_rate_hz,
+                    hi_max_lim(c->sample_rate_hz));
+    return SM_OK;
+}
+
 sm_error sm_config_check(const sm_config *c, char *why, size_t len)
 {
     if (!c)
@@ -136,12 +194,12 @@ sm_error sm_config_check(const sm_config *c, char *why, size_t len)
                     "bands.xover_hi_hz: %g Hz is too close to "
                     "bands.xover_lo_hz = %g Hz (expected at least %g Hz)",
                     hi, lo, 1.5f * lo);
-    if (hi > 0.45f * (float)c->sample_rate_hz)
+    if (hi > hi_max_lim(c->sample_rate_hz))
         return fail(why, len, SM_ERR_CONFIG,
                     "bands.xover_hi_hz: %g Hz is too high for %d Hz "
                     "(expected at most %g Hz)",
-                    hi, c->sample_rate_hz, 0.45f * (float)c->sample_rate_hz);
-    return SM_OK;
+                    hi, c->sample_rate_hz, hi_max_lim(c->sample_rate_hz));
+    return check_ranges(c, why, len);
 }
 
 /* ---- presets -------------------------------------------------------------

@@ -1,5 +1,6 @@
-/* engine.c: the engine object: input guards, alignment, crossover, bands,
- * output gain and limiter, the live-parameter path and telemetry.
+/* engine.c: the engine object: input guards, alignment, crossover (and
+ * its adaptive cutoffs), bands, output gain and limiter, the
+ * live-parameter path and telemetry.
  *
  * A call to sm_engine_process is cut into chunks that end exactly on the
  * next hop boundary of any band, so every frame sees the same samples and
@@ -10,6 +11,7 @@
 
 #include "align.h"
 #include "band.h"
+#include "centroid.h"
 #include "fpu.h"
 #include "limiter.h"
 #include "pqueue.h"
@@ -26,6 +28,9 @@
 #define SM_INPUT_LIMIT 1000.0f
 #define SM_LIMITER_LOOKAHEAD_MS 1.0
 #define SM_LIMITER_RELEASE_MS 60.0
+/* The fixed/adaptive blend lands on 0 or 1 once this close (the last
+ * step, at most 0.1 % of the log distance, is glided by the crossover). */
+#define SM_ADAPT_MIX_SNAP 1e-3
 
 struct sm_engine {
     sm_config cfg;
@@ -34,6 +39,8 @@ struct sm_engine {
     sm_xover xo;
     sm_limiter lim;
     sm_align *align; /* NULL when align.max_lag_ms = 0 */
+    sm_centroid *cent; /* adaptive crossovers; NULL with 1 band */
+    double adapt_mix;  /* 0 = fixed cutoffs, 1 = adaptive ones */
     int latency;
     size_t chunk_max;
     float *sa, *sb;       /* sanitised inputs, chunk_max */
@@ -48,6 +55,7 @@ struct sm_engine {
         st_changes, st_queue_full;
     _Atomic float st_min_gain, st_peak;
     _Atomic float st_align_lag_ms, st_align_conf, st_align_delay_ms;
+    _Atomic float st_xover_lo_hz, st_xover_hi_hz, st_centroid_hz;
 };
 
 static float db_to_lin(float db) { return powf(10.0f, db / 20.0f); }
@@ -77,6 +85,7 @@ void sm_engine_free(sm_engine *e)
         sm_band_free(e->band[i]);
     sm_limiter_free(&e->lim);
     sm_align_free(e->align);
+    sm_centroid_free(e->cent);
     sm_stft_free_buf(e->sa);
     sm_stft_free_buf(e->sb);
     for (int c = 0; c < 2; c++)
@@ -169,6 +178,11 @@ sm_engine *sm_engine_new(const sm_config *cfg, sm_error *err)
         if (!(en->align = sm_align_new(fs, &as, &e)))
             goto fail;
     }
+    if (en->nbands == 3) {
+        if (!(en->cent = sm_centroid_new(fs, v[SM_P_BANDS_ADAPT_MS], &e)))
+            goto fail;
+        sm_centroid_set_active(en->cent, v[SM_P_BANDS_ADAPTIVE] != 0.0f);
+    }
     /* Alignment adds nothing: it delays only the leading input. */
     en->latency = lmax + sm_limiter_latency(&en->lim);
     atomic_init(&en->st_min_gain, 1.0f);
@@ -176,6 +190,11 @@ sm_engine *sm_engine_new(const sm_config *cfg, sm_error *err)
     atomic_init(&en->st_align_lag_ms, 0.0f);
     atomic_init(&en->st_align_conf, 0.0f);
     atomic_init(&en->st_align_delay_ms, 0.0f);
+    atomic_init(&en->st_xover_lo_hz,
+                en->nbands == 3 ? (float)en->xo.lo_hz : 0.0f);
+    atomic_init(&en->st_xover_hi_hz,
+                en->nbands == 3 ? (float)en->xo.hi_hz : 0.0f);
+    atomic_init(&en->st_centroid_hz, 0.0f);
     return en;
 fail:
     sm_engine_free(en);
@@ -186,16 +205,45 @@ fail:
 
 int sm_engine_latency(const sm_engine *e) { return e ? e->latency : 0; }
 
+/* The fixed pair in force. Two producers may race past the pair check;
+ * keep the order here so the filters never see hi below lo. */
+static void fixed_cutoffs(const sm_engine *e, float *lo, float *hi)
+{
+    *lo = e->target[SM_P_BANDS_XOVER_LO_HZ];
+    *hi = e->target[SM_P_BANDS_XOVER_HI_HZ];
+    if (*hi < 1.5f * *lo)
+        *hi = 1.5f * *lo;
+}
+
 void sm_engine_reset(sm_engine *e)
 {
     sm_band_targets bt = band_targets(e->target);
     for (int b = 0; b < e->nbands; b++)
         sm_band_reset(e->band[b], &bt);
-    sm_xover_reset(&e->xo);
+    /* As new: the fixed cutoffs, no glide in flight, nothing adapted. */
+    float lo, hi;
+    fixed_cutoffs(e, &lo, &hi);
+    sm_xover_init(&e->xo, e->cfg.sample_rate_hz, lo, hi,
+                  sm_param_get_info(SM_P_BANDS_XOVER_LO_HZ)->smooth_ms);
+    e->adapt_mix = 0.0;
+    if (e->cent) {
+        sm_centroid_reset(e->cent);
+        sm_centroid_set_active(e->cent, e->target[SM_P_BANDS_ADAPTIVE] != 0.0f);
+    }
     if (e->align)
         sm_align_reset(e->align);
     sm_limiter_reset(&e->lim);
     e->gain_cur = e->gain_tgt;
+}
+
+/* Parameters checked together (sm_config_check): the fixed pair and the
+ * adaptive ranges. */
+static int is_xover(sm_param id)
+{
+    return id == SM_P_BANDS_XOVER_LO_HZ || id == SM_P_BANDS_XOVER_HI_HZ ||
+           id == SM_P_BANDS_XOVER_LO_MIN_HZ ||
+           id == SM_P_BANDS_XOVER_LO_MAX_HZ ||
+           id == SM_P_BANDS_XOVER_HI_MIN_HZ || id == SM_P_BANDS_XOVER_HI_MAX_HZ;
 }
 
 sm_error sm_engine_set(sm_engine *e, sm_param id, float value)
@@ -207,8 +255,7 @@ sm_error sm_engine_set(sm_engine *e, sm_param id, float value)
         return err;
     if (sm_param_get_info(id)->flags & SM_PF_REBUILD)
         return SM_ERR_NEEDS_REBUILD;
-    if (e->nbands == 3 &&
-        (id == SM_P_BANDS_XOVER_LO_HZ || id == SM_P_BANDS_XOVER_HI_HZ)) {
+    if (e->nbands == 3 && is_xover(id)) {
         sm_config c = sm_engine_config(e);
         c.values[id] = value;
         if (sm_config_check(&c, NULL, 0) != SM_OK)
@@ -224,11 +271,6 @@ sm_error sm_engine_set(sm_engine *e, sm_param id, float value)
 
 _Static_assert(SM_ENGINE_SET_MANY_MAX == SM_PQUEUE_CAP / 4,
                "set_many's bound is push_batch's");
-
-static int is_xover(sm_param id)
-{
-    return id == SM_P_BANDS_XOVER_LO_HZ || id == SM_P_BANDS_XOVER_HI_HZ;
-}
 
 sm_error sm_engine_set_many(sm_engine *e, const sm_param *ids,
                             const float *values, size_t n, size_t *bad)
@@ -326,22 +368,80 @@ static void apply_changes(sm_engine *e)
             sm_limiter_set_ceiling(&e->lim, v);
             break;
         case SM_P_BANDS_XOVER_LO_HZ:
-        case SM_P_BANDS_XOVER_HI_HZ: {
-            /* Two producers may race past the pair check; keep the
-             * order here so the filters never see hi below lo. */
-            float lo = e->target[SM_P_BANDS_XOVER_LO_HZ];
-            float hi = e->target[SM_P_BANDS_XOVER_HI_HZ];
-            if (hi < 1.5f * lo)
-                hi = 1.5f * lo;
-            sm_xover_set(&e->xo, lo, hi);
+        case SM_P_BANDS_XOVER_HI_HZ:
+            /* While adaptive cutoffs are blended in, the next centroid
+             * hop takes the new pair into the blend. */
+            if (e->adapt_mix == 0.0) {
+                float lo, hi;
+                fixed_cutoffs(e, &lo, &hi);
+                sm_xover_set(&e->xo, lo, hi);
+                /* A performer's move: it glides freely (xover.h). */
+                sm_xover_set_slew(&e->xo, 0);
+            }
             break;
-        }
+        case SM_P_BANDS_ADAPTIVE:
+            if (e->cent)
+                sm_centroid_set_active(e->cent,
+                                       v != 0.0f || e->adapt_mix > 0.0);
+            break;
+        case SM_P_BANDS_ADAPT_MS:
+            if (e->cent)
+                sm_centroid_set_smooth_ms(e->cent, v);
+            break;
         default:
             break;
         }
     }
     if (n)
         atomic_fetch_add_explicit(&e->st_changes, n, memory_order_relaxed);
+}
+
+/* At each centroid hop: the blend between the fixed cutoffs (0) and the
+ * adaptive ones (1) moves toward bands.adaptive with the time constant
+ * bands.adapt_ms (only once there is a centroid to follow), and the
+ * crossover gets the blended pair, geometric in each cutoff (a blend of
+ * two pairs with hi >= 1.5 lo keeps it). The crossover's slew limit is on
+ * while anything adaptive is in the blend, and until the cutoffs are back
+ * on the fixed pair. Idle (off, blended out, landed) it does nothing: the
+ * fixed pair applies exactly as without the stage. */
+static void adapt_hop(sm_engine *e)
+{
+    const float *v = e->target;
+    const double on = v[SM_P_BANDS_ADAPTIVE] != 0.0f ? 1.0 : 0.0;
+    if (on == 0.0 && e->adapt_mix == 0.0 && e->xo.slew == 0.0)
+        return;
+    const double fs = e->cfg.sample_rate_hz;
+    sm_centroid_status cs = sm_centroid_get_status(e->cent);
+    if (cs.seeded) {
+        double ms = v[SM_P_BANDS_ADAPT_MS];
+        double g = 1.0 - exp(-sm_centroid_hop(e->cent) / (fs * ms * 1e-3));
+        double m = e->adapt_mix + g * (on - e->adapt_mix);
+        e->adapt_mix = fabs(on - m) < SM_ADAPT_MIX_SNAP ? on : m;
+    }
+    sm_centroid_set_active(e->cent, on != 0.0 || e->adapt_mix > 0.0);
+    float flo, fhi;
+    fixed_cutoffs(e, &flo, &fhi);
+    const double m = e->adapt_mix;
+    if (m == 0.0) {
+        sm_xover_set(&e->xo, flo, fhi);
+        if (sm_xover_landed(&e->xo))
+            sm_xover_set_slew(&e->xo, 0);
+        return;
+    }
+    sm_xover_set_slew(&e->xo, 1);
+    sm_xover_ranges r = {
+        .lo_min_hz = v[SM_P_BANDS_XOVER_LO_MIN_HZ],
+        .lo_max_hz = v[SM_P_BANDS_XOVER_LO_MAX_HZ],
+        .hi_min_hz = v[SM_P_BANDS_XOVER_HI_MIN_HZ],
+        .hi_max_hz = v[SM_P_BANDS_XOVER_HI_MAX_HZ],
+    };
+    double lo, hi;
+    sm_xover_map(&r, sm_xover_position(cs.hz), fs, &lo, &hi);
+    if (m < 1.0) {
+        lo = exp((1.0 - m) * log(flo) + m * log(lo));
+        hi = exp((1.0 - m) * log(fhi) + m * log(hi));
+    }
+    sm_xover_set(&e->xo, lo, hi);
 }
 
 /* Copies a chunk of input, replacing non-finite samples by silence and
@@ -383,6 +483,10 @@ void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
         /* ... and on the estimator's hops, for the same reason. */
         if (e->align && sm_align_room(e->align) < c)
             c = sm_align_room(e->align);
+        /* ... and on the centroid analyser's, so its updates land on the
+         * same samples too. */
+        if (e->cent && sm_centroid_room(e->cent) < c)
+            c = sm_centroid_room(e->cent);
         bad += sanitise(in_a + done, e->sa, c);
         bad += sanitise(in_b + done, e->sb, c);
         if (e->align)
@@ -390,6 +494,10 @@ void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
         if (e->nbands == 3) {
             sm_xover_process(&e->xo, e->sa, e->sb,
                              (float *const(*)[3])e->split, c);
+            /* The chunk ends on a centroid hop or before it; new targets
+             * apply from the next sample on. */
+            if (sm_centroid_push(e->cent, e->sa, e->sb, c))
+                adapt_hop(e);
             for (int b = 0; b < 3; b++)
                 frames += (unsigned)sm_band_push(e->band[b], e->split[0][b],
                                                  e->split[1][b], c, &bt);
@@ -437,6 +545,15 @@ void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
         atomic_store_explicit(&e->st_align_delay_ms, (float)as.delay_ms,
                               memory_order_relaxed);
     }
+    if (e->cent) {
+        atomic_store_explicit(&e->st_xover_lo_hz, (float)e->xo.lo_hz,
+                              memory_order_relaxed);
+        atomic_store_explicit(&e->st_xover_hi_hz, (float)e->xo.hi_hz,
+                              memory_order_relaxed);
+        atomic_store_explicit(&e->st_centroid_hz,
+                              (float)sm_centroid_get_status(e->cent).hz,
+                              memory_order_relaxed);
+    }
     sm_fpu_leave(fpu);
 }
 
@@ -456,4 +573,7 @@ void sm_engine_get_stats(const sm_engine *e, sm_engine_stats *st)
     st->align_lag_ms = atomic_load(&m->st_align_lag_ms);
     st->align_confidence = atomic_load(&m->st_align_conf);
     st->align_delay_ms = atomic_load(&m->st_align_delay_ms);
+    st->xover_lo_hz = atomic_load(&m->st_xover_lo_hz);
+    st->xover_hi_hz = atomic_load(&m->st_xover_hi_hz);
+    st->xover_centroid_hz = atomic_load(&m->st_centroid_hz);
 }

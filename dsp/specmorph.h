@@ -64,6 +64,7 @@ enum {
 enum { SM_MASK_SOFTMAX = 0, SM_MASK_WIENER = 1, SM_MASK_PSF = 2 };
 enum { SM_PHASE_MIX = 0 };
 enum { SM_ALIGN_OFF = 0, SM_ALIGN_ON = 1 };
+enum { SM_ADAPTIVE_OFF = 0, SM_ADAPTIVE_ON = 1 };
 
 typedef struct sm_param_info {
     const char *section;  /* INI section, OSC path component */
@@ -188,7 +189,9 @@ void sm_engine_process(sm_engine *e, const float *in_a, const float *in_b,
 
 /* Queues a live parameter change; it takes effect at the next hop boundary
  * of each band (with the parameter's smoothing). Returns SM_ERR_RANGE etc.
- * for bad values, SM_ERR_NEEDS_REBUILD for structural parameters,
+ * for bad values, SM_ERR_CONFIG for a crossover value (bands.xover_*)
+ * that breaks their order with the others (sm_config_check; 3 bands
+ * only), SM_ERR_NEEDS_REBUILD for structural parameters,
  * SM_ERR_QUEUE_FULL when the engine has not consumed earlier changes yet.
  * any thread (several producers allowed). */
 sm_error sm_engine_set(sm_engine *e, sm_param id, float value);
@@ -200,12 +203,13 @@ sm_error sm_engine_set(sm_engine *e, sm_param id, float value);
  * of them take effect together at the same hop boundary of each band
  * (each with its parameter's smoothing), never split across two; for an
  * OSC bundle. All or nothing: every value is checked first as
- * sm_engine_set checks one, and the crossover pair with the batch's values
- * applied together (so bands.xover_lo_hz and bands.xover_hi_hz may move
- * together to a pair that is valid only together). On the first failure
- * nothing is queued, the error is returned as by sm_engine_set and *bad
- * (if not NULL) receives the index of the offending entry (for
- * SM_ERR_CONFIG, the first crossover entry). Repeated ids: the last one
+ * sm_engine_set checks one, and the crossovers (the fixed pair and the
+ * adaptive ranges, bands.xover_*) with the batch's values applied
+ * together (so bands.xover_lo_hz and bands.xover_hi_hz may move together
+ * to a pair that is valid only together, and likewise a range's ends).
+ * On the first failure nothing is queued, the error is returned as by
+ * sm_engine_set and *bad (if not NULL) receives the index of the
+ * offending entry (for SM_ERR_CONFIG, the first crossover entry). Repeated ids: the last one
  * wins. n = 0 does nothing and returns SM_OK; n over
  * SM_ENGINE_SET_MANY_MAX returns SM_ERR_RANGE with *bad =
  * SM_ENGINE_SET_MANY_MAX; SM_ERR_QUEUE_FULL when the queue lacks room
@@ -254,6 +258,15 @@ typedef struct sm_engine_stats {
     float align_delay_ms;   /* delay applied now, signed like the lag
                                (> 0: A is delayed, < 0: B is); glides to
                                the lag at align.glide_ms_per_s */
+    /* Crossovers (all 0 with bands.count = 1): */
+    float xover_lo_hz;      /* LF/MF cutoff in force now (gliding toward
+                               its target); the fixed bands.xover_lo_hz
+                               with bands.adaptive = off */
+    float xover_hi_hz;      /* MF/HF cutoff in force now */
+    float xover_centroid_hz; /* smoothed spectral centroid the adaptive
+                               cutoffs follow; 0 until the first frame
+                               above the silence gate after
+                               bands.adaptive is first turned on */
 } sm_engine_stats;
 
 void sm_engine_get_stats(const sm_engine *e, sm_engine_stats *st);

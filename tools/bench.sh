@@ -207,6 +207,12 @@ label_r3f="specmorph 3-band, + tonality modulator"
 label_r3s="specmorph 3-band, + snr modulator"
 label_r3m="specmorph 3-band, + all three modulators"
 wh_r3t=$wh_r3 wh_r3f=$wh_r3 wh_r3s=$wh_r3 wh_r3m=$wh_r3
+# the default with adaptive crossovers: the difference to r3 is the
+# centroid analyser plus the crossover's per-sample coefficient ramp (the
+# cutoffs then move most of the time)
+chains="$chains r3a"
+label_r3a="specmorph 3-band, + adaptive crossovers"
+wh_r3a=$wh_r3
 
 notes=""
 if command -v csound >/dev/null 2>&1; then
@@ -258,6 +264,8 @@ run_chain() {
     r3) set -- "$render" -q --bench -s morph.position=0.5 "$A" "$B" -o "$2" ;;
     r3x) set -- "$render" -q --bench -s morph.position=0.5 -s align.enabled=off \
         "$A" "$B" -o "$2" ;;
+    r3a) set -- "$render" -q --bench -s morph.position=0.5 -s bands.adaptive=on \
+        "$A" "$B" -o "$2" ;;
     r3t | r3f | r3s | r3m)
         case $1 in
         r3t) m="-s mod.transient_amount=1" ;;
@@ -306,7 +314,7 @@ for c in $chains; do
     fi
     check_out "$c" "$out" || { show_log; continue; }
     case $c in
-    r1 | r3 | r3x | r3[tfsm])
+    r1 | r3 | r3x | r3[tfsma])
         if [ -z "$(engine_rtf)" ]; then
             fail "$c" "no 'bench: ... rtf=' line on stdout"
             show_log
@@ -333,7 +341,7 @@ while [ "$i" -le "$RUNS" ] && [ -n "$order" ]; do
         out=$tmp/out-$c.wav
         if run_chain "$c" "$out"; then
             eval "cpu_$c=\"\${cpu_$c:-} $(cat "$tmp/cpu")\""
-            case $c in r1 | r3 | r3x | r3[tfsm]) eval "eng_$c=\"\${eng_$c:-} $(engine_rtf)\"" ;; esac
+            case $c in r1 | r3 | r3x | r3[tfsma]) eval "eng_$c=\"\${eng_$c:-} $(engine_rtf)\"" ;; esac
         else
             fail "$c" "exited non-zero in timed run $i"
             show_log
@@ -366,7 +374,7 @@ printf '| %-48s | %-28s | %-21s | %-13s | %-11s | %-15s | %-15s |\n' \
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' -------------------------------------------------- \
     ------------------------------ ----------------------- --------------- \
     ------------- ----------------- -----------------
-for c in r1 r3 r3x r3t r3f r3s r3m cs sc; do
+for c in r1 r3 r3x r3t r3f r3s r3m r3a cs sc; do
     eval "lab=\${label_$c:-}"
     [ -n "$lab" ] || continue
     [ "$c" = cs ] && lab="$lab (ksmps $CS_KSMPS)"
@@ -401,6 +409,11 @@ fi
 if [ -n "${med_r3:-}" ] && [ -n "${med_r3x:-}" ]; then
     awk -v on="$med_r3" -v off="$med_r3x" -v s="$SECS" 'BEGIN {
         printf "alignment stage (3-band default, on - off): %.3f CPU s for %d s, %.2f %% of a core\n",
+            on - off, s, 100 * (on - off) / s }'
+fi
+if [ -n "${med_r3:-}" ] && [ -n "${med_r3a:-}" ]; then
+    awk -v on="$med_r3a" -v off="$med_r3" -v s="$SECS" 'BEGIN {
+        printf "adaptive crossovers (3-band default, on - off): %.3f CPU s for %d s, %.2f %% of a core\n",
             on - off, s, 100 * (on - off) / s }'
 fi
 for c in r3t r3f r3s r3m; do

@@ -212,7 +212,8 @@ static void markdown_osc(void)
            "`/specmorph/error` s:path s:reason, to the sender. A set has "
            "no reply of its own: subscribers see the change. The sets of "
            "one bundle apply together (at one hop boundary, the crossover "
-           "pair checked as a pair); queries in a bundle see the values "
+           "pair and the adaptive crossover ranges checked together); "
+           "queries in a bundle see the values "
            "from before it; time tags are ignored.\n\n");
     printf("| message | arguments | reply |\n|---|---|---|\n");
     for (int i = 0; i < N_OSC_COMMANDS; i++)

@@ -203,9 +203,11 @@ static void progress(double frac)
     fflush(stderr);
 }
 
-/* The alignment telemetry at one whole second of engine input. */
+/* The alignment and crossover telemetry at one whole second of engine
+ * input. */
 typedef struct align_point {
     float lag_ms, confidence, delay_ms;
+    float xover_lo_hz, xover_hi_hz, centroid_hz;
 } align_point;
 
 typedef struct result {
@@ -281,6 +283,21 @@ static int write_report(const char *path, const sm_config *cfg, int latency,
                    "\"confidence\": %.3f, \"delay_ms\": %.5f}",
                 i ? "," : "", i + 1, r->series[i].lag_ms,
                 r->series[i].confidence, r->series[i].delay_ms);
+    fprintf(f, "%s]\n", r->n_series ? "\n    " : "");
+    /* cutoffs in force (0 with bands.count = 1); centroid_hz: the smoothed
+     * centroid the adaptive cutoffs follow (0 until measured) */
+    fprintf(f, "  },\n  \"xover\": {\n");
+    fprintf(f, "    \"adaptive\": %s,\n",
+            cfg->values[SM_P_BANDS_ADAPTIVE] != 0.0f ? "true" : "false");
+    fprintf(f, "    \"lo_hz\": %.2f,\n    \"hi_hz\": %.2f,\n",
+            r->st.xover_lo_hz, r->st.xover_hi_hz);
+    fprintf(f, "    \"centroid_hz\": %.2f,\n    \"series\": [",
+            r->st.xover_centroid_hz);
+    for (size_t i = 0; i < r->n_series; i++)
+        fprintf(f, "%s\n      {\"t_s\": %zu, \"lo_hz\": %.2f, "
+                   "\"hi_hz\": %.2f, \"centroid_hz\": %.2f}",
+                i ? "," : "", i + 1, r->series[i].xover_lo_hz,
+                r->series[i].xover_hi_hz, r->series[i].centroid_hz);
     fprintf(f, "%s]\n", r->n_series ? "\n    " : "");
     fprintf(f, "  },\n  \"parameters\": {\n");
     for (int i = 0; i < SM_P_COUNT; i++) {
@@ -404,7 +421,7 @@ int main(int argc, char **argv)
             rc = bad(why);
             goto out;
         }
-        /* Cut at whole seconds for the alignment series (the output does
+        /* Cut at whole seconds for the telemetry series (the output does
          * not depend on where the stream is cut). */
         for (size_t done = 0; done < n;) {
             long long next = (fed / rate + 1) * rate;
@@ -421,7 +438,9 @@ int main(int argc, char **argv)
                 sm_engine_stats st;
                 sm_engine_get_stats(e, &st);
                 series[n_series++] = (align_point){
-                    st.align_lag_ms, st.align_confidence, st.align_delay_ms};
+                    st.align_lag_ms,    st.align_confidence,
+                    st.align_delay_ms,  st.xover_lo_hz,
+                    st.xover_hi_hz,     st.xover_centroid_hz};
             }
         }
         size_t from = 0;

@@ -44,4 +44,14 @@ void tu_voice(float *x, size_t n, double fs, uint32_t seed);
 void tu_delay_exact(const float *x, float *a, float *b, size_t n,
                     double delay_samples);
 
+/* Envelope of the part of x between f_lo and f_hi (Hz; 0 .. fs/2; with
+ * smooth skirts out to f_lo / 1.25 and 1.25 f_hi), as the magnitude of its
+ * analytic signal (one FFT of the whole buffer, so keep x quiet at both
+ * ends), divided by amp, in dB: the lowest and the highest value over
+ * x[from .. to). For a tone through a filter that should pass it at
+ * constant amplitude. */
+void tu_envelope_db(const float *x, size_t n, double fs, double f_lo,
+                    double f_hi, double amp, size_t from, size_t to,
+                    double *min_db, double *max_db);
+
 #endif

@@ -1,7 +1,9 @@
 /* test_engine.c: the engine end to end: perfect reconstruction, the 3-band
  * allpass sum, masks with one source silent, anti-phase merging, block-size
  * independence, latency, limiter ceiling, non-finite input, live
- * parameters (single and in batches) and independence of two engines. */
+ * parameters (single and in batches), independence of two engines, and
+ * the adaptive crossovers (tracking, ranges at several rates, flat sum
+ * while moving, off unchanged, determinism, live switching). */
 #include "testutil.h"
 #include "xover.h"
 
@@ -846,6 +848,444 @@ static void test_two_engines_independent(void **state)
     free(b);
 }
 
+/* ---- adaptive crossovers ------------------------------------------------ */
+
+typedef struct xpoint {
+    float lo, hi, centroid;
+} xpoint;
+
+/* Runs e over a and b (n samples, n a multiple of block) in blocks of
+ * `block`, keeping the crossover telemetry after each block in tr (n /
+ * block entries) and the output in l, r (n each). */
+static void run_traced(sm_engine *e, const float *a, const float *b,
+                       size_t n, size_t block, float *l, float *r,
+                       xpoint *tr)
+{
+    for (size_t i = 0, k = 0; i < n; i += block, k++) {
+        sm_engine_process(e, a + i, b + i, l + i, r + i, block);
+        sm_engine_stats st;
+        sm_engine_get_stats(e, &st);
+        tr[k] = (xpoint){st.xover_lo_hz, st.xover_hi_hz,
+                         st.xover_centroid_hz};
+    }
+}
+
+/* A sine that holds f0 for hold0 s, sweeps geometrically to f1 over
+ * sweep s, then holds f1 (phase-continuous). */
+static void sweep_make(float *x, size_t n, double fs, double f0, double f1,
+                       double hold0, double sweep, double amp)
+{
+    double ph = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / fs, u = (t - hold0) / sweep;
+        u = u < 0.0 ? 0.0 : u > 1.0 ? 1.0 : u;
+        x[i] = (float)(amp * sin(ph));
+        ph += 2.0 * M_PI * f0 * pow(f1 / f0, u) / fs;
+        if (ph > 2.0 * M_PI)
+            ph -= 2.0 * M_PI;
+    }
+}
+
+static double mapped(double lo_min, double lo_max, double centroid)
+{
+    return lo_min * pow(lo_max / lo_min, sm_xover_position(centroid));
+}
+
+/* A sine that holds 200 Hz for 2 s, sweeps to 8 kHz in 4 s and holds: the
+ * reported centroid follows it (a little behind: the smoothing), the
+ * cutoffs settle where the mapping puts 200 Hz, then rise monotonically
+ * with the sweep, stay inside their ranges throughout (from the fixed
+ * pair at the start, which the ranges contain), and land on the tops of
+ * the ranges. */
+static void test_adaptive_tracks_sweep(void **state)
+{
+    (void)state;
+    const size_t block = 1024, n = 8 * 48000 / block * block;
+    float *a = tu_alloc(n), *b = tu_alloc(n), *l = tu_alloc(n),
+          *r = tu_alloc(n);
+    sweep_make(a, n, FS, 200.0, 8000.0, 2.0, 4.0, 0.3);
+    xpoint *tr = calloc(n / block, sizeof *tr);
+    assert_non_null(tr);
+    sm_config c = sm_config_default(FS);
+    c.values[SM_P_BANDS_ADAPTIVE] = SM_ADAPTIVE_ON;
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err);
+    assert_non_null(e);
+    run_traced(e, a, b, n, block, l, r, tr);
+    const size_t settled = (size_t)(1.95 * FS) / block;
+    /* Monotonic from when the sweep has moved the frames: a steady sine
+     * reads a hair differently as the frames slide over its period. */
+    const size_t sweep_on = (size_t)(2.05 * FS) / block;
+    print_message("at 2 s: centroid %.1f Hz, lo %.1f Hz, hi %.1f Hz\n",
+                  tr[settled].centroid, tr[settled].lo, tr[settled].hi);
+    assert_true(fabs(tr[settled].centroid / 200.0 - 1.0) < 0.02);
+    assert_true(fabs(tr[settled].lo / mapped(120, 600, 200) - 1.0) < 0.02);
+    assert_true(fabs(tr[settled].hi / mapped(2000, 8000, 200) - 1.0) < 0.02);
+    for (size_t k = 0; k < n / block; k++) {
+        if (!(tr[k].lo >= 120.0f && tr[k].lo <= 600.0f &&
+              tr[k].hi >= 2000.0f && tr[k].hi <= 8000.0f &&
+              tr[k].hi >= 1.5f * tr[k].lo))
+            fail_msg("block %zu: lo %.1f hi %.1f out of range", k, tr[k].lo,
+                     tr[k].hi);
+        if (k > sweep_on &&
+            (tr[k].lo < tr[k - 1].lo || tr[k].hi < tr[k - 1].hi))
+            fail_msg("block %zu: cutoffs went down (lo %.2f -> %.2f, hi "
+                     "%.2f -> %.2f)",
+                     k, tr[k - 1].lo, tr[k].lo, tr[k - 1].hi, tr[k].hi);
+        /* During the sweep: behind it by less than 0.8 s, never ahead. */
+        double t = (double)(k + 1) * block / FS;
+        if (t > 2.5 && t < 6.0) {
+            double f_now = 200.0 * pow(40.0, (t - 2.0) / 4.0);
+            double f_then = 200.0 * pow(40.0, fmax(t - 2.8, 0.0) / 4.0);
+            if (!(tr[k].centroid <= f_now * 1.02 &&
+                  tr[k].centroid >= f_then))
+                fail_msg("at %.2f s: centroid %.1f Hz, sweep at %.1f Hz", t,
+                         tr[k].centroid, f_now);
+        }
+    }
+    const xpoint *end = &tr[n / block - 1];
+    print_message("at 8 s: centroid %.1f Hz, lo %.1f Hz, hi %.1f Hz\n",
+                  end->centroid, end->lo, end->hi);
+    assert_true(end->lo == 600.0f && end->hi == 8000.0f);
+    assert_true(fabs(end->centroid / 8000.0 - 1.0) < 0.02);
+    sm_engine_free(e);
+    free(tr);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+}
+
+/* At 44.1, 48 and 96 kHz, with ranges of its own: a sweep from below the
+ * lower anchor to above the upper one takes the cutoffs from the bottoms
+ * of their ranges to the tops, never outside. */
+static void test_adaptive_ranges_at_rates(void **state)
+{
+    (void)state;
+    static const int rates[] = {44100, 48000, 96000};
+    const float lo_min = 150, lo_max = 500, hi_min = 2500, hi_max = 6000;
+    for (size_t k = 0; k < 3; k++) {
+        const int fs = rates[k];
+        const size_t block = 1000, n = (size_t)fs * 10 / block * block;
+        float *a = tu_alloc(n), *b = tu_alloc(n), *l = tu_alloc(n),
+              *r = tu_alloc(n);
+        sweep_make(a, n, fs, 50.0, 16000.0, 3.5, 3.0, 0.3);
+        xpoint *tr = calloc(n / block, sizeof *tr);
+        assert_non_null(tr);
+        sm_config c = sm_config_default(fs);
+        c.values[SM_P_BANDS_ADAPTIVE] = SM_ADAPTIVE_ON;
+        c.values[SM_P_BANDS_XOVER_LO_MIN_HZ] = lo_min;
+        c.values[SM_P_BANDS_XOVER_LO_MAX_HZ] = lo_max;
+        c.values[SM_P_BANDS_XOVER_HI_MIN_HZ] = hi_min;
+        c.values[SM_P_BANDS_XOVER_HI_MAX_HZ] = hi_max;
+        c.values[SM_P_BANDS_XOVER_LO_HZ] = 300;
+        c.values[SM_P_BANDS_XOVER_HI_HZ] = 3000;
+        assert_int_equal(sm_config_check(&c, NULL, 0), SM_OK);
+        sm_error err;
+        sm_engine *e = sm_engine_new(&c, &err);
+        assert_non_null(e);
+        run_traced(e, a, b, n, block, l, r, tr);
+        float min_lo = 1e9f, max_lo = 0, min_hi = 1e9f, max_hi = 0;
+        for (size_t i = 0; i < n / block; i++) {
+            min_lo = fminf(min_lo, tr[i].lo);
+            max_lo = fmaxf(max_lo, tr[i].lo);
+            min_hi = fminf(min_hi, tr[i].hi);
+            max_hi = fmaxf(max_hi, tr[i].hi);
+        }
+        const xpoint *low = &tr[(size_t)(3.4 * fs) / block];
+        const xpoint *end = &tr[n / block - 1];
+        print_message("%d Hz: lo %.1f..%.1f, hi %.1f..%.1f; before the "
+                      "sweep %.1f/%.1f, at the end %.1f/%.1f\n",
+                      fs, min_lo, max_lo, min_hi, max_hi, low->lo, low->hi,
+                      end->lo, end->hi);
+        assert_true(min_lo >= lo_min && max_lo <= lo_max);
+        assert_true(min_hi >= hi_min && max_hi <= hi_max);
+        assert_true(fabs(low->lo / lo_min - 1.0) < 0.01);
+        assert_true(fabs(low->hi / hi_min - 1.0) < 0.01);
+        assert_true(end->lo == lo_max && end->hi == hi_max);
+        sm_engine_free(e);
+        free(tr);
+        free(a);
+        free(b);
+        free(l);
+        free(r);
+    }
+}
+
+/* Flat while moving, end to end: B (a loud 80 Hz tone, then an 8 kHz
+ * one, switching every 4 s: the worst content) swings the cutoffs over
+ * their whole ranges; at morph.position 0 the output is A alone through
+ * the crossover's allpass sum. A holds quiet tones an octave apart (two
+ * sets, 100 and 150 Hz up); each comes out at constant amplitude within
+ * 0.01 dB while the cutoffs sweep through it, at the default and at the
+ * fastest bands.adapt_ms. */
+static void test_adaptive_flat_while_moving(void **state)
+{
+    (void)state;
+    const size_t n = 1u << 19, fade = 4800;
+    const double amp = 0.02;
+    float *b = tu_alloc(n);
+    for (size_t i = 0; i < n; i++) {
+        double f = (i / 192000) % 2 ? 8000.0 : 80.0;
+        b[i] = (float)(0.5 * sin(2.0 * M_PI * f * (double)i / FS));
+    }
+    static const float adapt_ms[] = {500.0f, 20.0f};
+    for (size_t t = 0; t < 2; t++) {
+        double worst = 0.0, worst_hz = 0.0;
+        for (int set = 0; set < 2; set++) {
+            double hz[8], am[8];
+            int count = 0;
+            for (double f = set ? 150.0 : 100.0; f < 13000.0; f *= 2.0) {
+                hz[count] = f;
+                am[count++] = amp;
+            }
+            float *a = tu_alloc(n);
+            tu_sines(a, n, FS, hz, am, count);
+            for (size_t i = 0; i < fade; i++) {
+                float w = (float)(0.5 - 0.5 * cos(M_PI * (double)i / fade));
+                a[i] *= w;
+                a[n - 1 - i] *= w;
+            }
+            sm_config c = sm_config_default(FS);
+            c.values[SM_P_BANDS_ADAPTIVE] = SM_ADAPTIVE_ON;
+            c.values[SM_P_BANDS_ADAPT_MS] = adapt_ms[t];
+            c.values[SM_P_MORPH_POSITION] = 0.0f;
+            c.values[SM_P_OUTPUT_WIDTH] = 0.0f;
+            sm_error err;
+            sm_engine *e = sm_engine_new(&c, &err);
+            assert_non_null(e);
+            const size_t lat = (size_t)sm_engine_latency(e);
+            const size_t block = 4096;
+            const size_t total = (n + lat) / block * block + block;
+            float *ia = tu_alloc(total), *ib = tu_alloc(total),
+                  *l = tu_alloc(total), *r = tu_alloc(total);
+            memcpy(ia, a, n * sizeof(float));
+            memcpy(ib, b, n * sizeof(float));
+            xpoint *tr = calloc(total / block, sizeof *tr);
+            assert_non_null(tr);
+            run_traced(e, ia, ib, total, block, l, r, tr);
+            /* The cutoffs crossed their ranges (past the tones). */
+            float lo_min = 1e9f, lo_max = 0, hi_min = 1e9f, hi_max = 0;
+            for (size_t k = 0; k < n / block; k++) {
+                lo_min = fminf(lo_min, tr[k].lo);
+                lo_max = fmaxf(lo_max, tr[k].lo);
+                hi_min = fminf(hi_min, tr[k].hi);
+                hi_max = fmaxf(hi_max, tr[k].hi);
+            }
+            assert_true(lo_min < 130.0f && lo_max > 550.0f);
+            assert_true(hi_min < 2200.0f && hi_max > 7500.0f);
+            for (int k = 0; k < count; k++) {
+                double lo, hi;
+                tu_envelope_db(l + lat, n, FS, hz[k] / 1.08, hz[k] * 1.08,
+                               amp, 24000, n - 24000, &lo, &hi);
+                double w = fmax(fabs(lo), fabs(hi));
+                if (w > worst) {
+                    worst = w;
+                    worst_hz = hz[k];
+                }
+            }
+            sm_engine_free(e);
+            free(tr);
+            free(ia);
+            free(ib);
+            free(l);
+            free(r);
+            free(a);
+        }
+        print_message("adapt_ms %4.0f: worst tone %.5f dB (at %.0f Hz)\n",
+                      adapt_ms[t], worst, worst_hz);
+        if (worst > 0.01)
+            fail_msg("adapt_ms %.0f: the %.0f Hz tone varies by %.4f dB",
+                     adapt_ms[t], worst_hz, worst);
+    }
+    free(b);
+}
+
+/* Off (the default) changes nothing: the ranges and bands.adapt_ms do
+ * not touch the output (bit for bit), the cutoffs in force are exactly
+ * the fixed pair and no centroid is measured. With one band the stage
+ * does nothing even when on. */
+static void test_adaptive_off_unchanged(void **state)
+{
+    (void)state;
+    const size_t n = FS;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_voice(a, n, FS, 5);
+    tu_noise(b, n, 0.1f, 6);
+    for (int bands = 3; bands >= 1; bands -= 2) {
+        sm_config c = sm_config_default(FS);
+        c.values[SM_P_BANDS_COUNT] = (float)bands;
+        float *l0, *r0, *l1, *r1;
+        tu_render(&c, a, b, n, 512, &l0, &r0);
+        c.values[SM_P_BANDS_XOVER_LO_MIN_HZ] = 200;
+        c.values[SM_P_BANDS_XOVER_HI_MAX_HZ] = 5000;
+        c.values[SM_P_BANDS_ADAPT_MS] = 30;
+        if (bands == 1)
+            c.values[SM_P_BANDS_ADAPTIVE] = SM_ADAPTIVE_ON;
+        tu_render(&c, a, b, n, 512, &l1, &r1);
+        assert_memory_equal(l0, l1, n * sizeof(float));
+        assert_memory_equal(r0, r1, n * sizeof(float));
+        sm_error err;
+        sm_engine *e = sm_engine_new(&c, &err);
+        assert_non_null(e);
+        float *l = tu_alloc(n), *r = tu_alloc(n);
+        sm_engine_process(e, a, b, l, r, n);
+        sm_engine_stats st;
+        sm_engine_get_stats(e, &st);
+        if (bands == 3) {
+            assert_true(st.xover_lo_hz == 250.0f && st.xover_hi_hz == 4000.0f);
+        } else {
+            assert_true(st.xover_lo_hz == 0.0f && st.xover_hi_hz == 0.0f);
+        }
+        assert_true(st.xover_centroid_hz == 0.0f);
+        sm_engine_free(e);
+        free(l);
+        free(r);
+        free(l0);
+        free(r0);
+        free(l1);
+        free(r1);
+    }
+    free(a);
+    free(b);
+}
+
+/* With the cutoffs moving, the output is still bit-identical for host
+ * blocks of 1, 64, 1000 and 4096 samples (and from run to run, and after
+ * sm_engine_reset). */
+static void test_adaptive_block_invariance(void **state)
+{
+    (void)state;
+    const size_t n = 2 * FS;
+    float *a = tu_alloc(n), *b = tu_alloc(n);
+    tu_voice(a, n, FS, 7);
+    sweep_make(b, n, FS, 100.0, 6000.0, 0.2, 1.5, 0.2);
+    sm_config c = sm_config_default(FS);
+    c.values[SM_P_BANDS_ADAPTIVE] = SM_ADAPTIVE_ON;
+    c.values[SM_P_BANDS_ADAPT_MS] = 100;
+    float *l0, *r0;
+    tu_render(&c, a, b, n, 4096, &l0, &r0);
+    static const size_t blocks[] = {1, 64, 1000, 4096};
+    for (size_t k = 0; k < 4; k++) {
+        float *l, *r;
+        tu_render(&c, a, b, n, blocks[k], &l, &r);
+        if (memcmp(l, l0, n * sizeof(float)) ||
+            memcmp(r, r0, n * sizeof(float)))
+            fail_msg("block %zu differs from block 4096", blocks[k]);
+        free(l);
+        free(r);
+    }
+    /* The cutoffs did move (the test is not vacuous). */
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err);
+    assert_non_null(e);
+    float *l = tu_alloc(n), *r = tu_alloc(n);
+    sm_engine_process(e, a, b, l, r, n);
+    sm_engine_stats st;
+    sm_engine_get_stats(e, &st);
+    print_message("after 2 s: lo %.1f, hi %.1f, centroid %.1f Hz\n",
+                  st.xover_lo_hz, st.xover_hi_hz, st.xover_centroid_hz);
+    assert_true(st.xover_lo_hz > 300.0f && st.xover_hi_hz > 4500.0f);
+    /* Reset is as new: the same input then gives what a new engine gives
+     * (the cutoffs back on the fixed pair, nothing adapted, no glide). */
+    sm_engine_reset(e);
+    float *l2 = tu_alloc(n), *r2 = tu_alloc(n);
+    sm_engine_process(e, a, b, l2, r2, n);
+    assert_memory_equal(l2, l, n * sizeof(float));
+    assert_memory_equal(r2, r, n * sizeof(float));
+    sm_engine_free(e);
+    free(l2);
+    free(r2);
+    free(l);
+    free(r);
+    free(l0);
+    free(r0);
+    free(a);
+    free(b);
+}
+
+/* Live: turning bands.adaptive on moves the cutoffs away from the fixed
+ * pair gradually (never faster than the slew limit); a fixed-pair change
+ * while on is taken into the blend without a jump; turning it off brings
+ * them back to the fixed pair exactly. The ranges are checked together
+ * like the fixed pair. */
+static void test_adaptive_live(void **state)
+{
+    (void)state;
+    sm_config c = sm_config_default(FS);
+    sm_error err;
+    sm_engine *e = sm_engine_new(&c, &err);
+    assert_non_null(e);
+    const size_t block = 480, n = 12 * FS;
+    float *a = tu_alloc(n), *b = tu_alloc(n), *l = tu_alloc(n),
+          *r = tu_alloc(n);
+    sweep_make(a, n, FS, 6000.0, 6000.0, 0.0, 1.0, 0.3); /* bright */
+    /* Ranges: each alone refused when it breaks the order, fine in a
+     * batch that keeps it. */
+    assert_int_equal(sm_engine_set(e, SM_P_BANDS_XOVER_LO_MIN_HZ, 700.0f),
+                     SM_ERR_CONFIG);
+    assert_int_equal(sm_engine_set(e, SM_P_BANDS_XOVER_HI_MAX_HZ, 30000.0f),
+                     SM_ERR_RANGE);
+    const sm_param ids[2] = {SM_P_BANDS_XOVER_LO_MAX_HZ,
+                             SM_P_BANDS_XOVER_LO_MIN_HZ};
+    const float vals[2] = {900.0f, 700.0f};
+    assert_int_equal(sm_engine_set_many(e, ids, vals, 2, NULL), SM_OK);
+    const float back[2] = {600.0f, 120.0f};
+    assert_int_equal(sm_engine_set_many(e, ids, back, 2, NULL), SM_OK);
+
+    xpoint *tr = calloc(n / block, sizeof *tr);
+    assert_non_null(tr);
+    const size_t on_at = FS / block, fixed_at = 4 * FS / block,
+                 off_at = 6 * FS / block;
+    float prev_lo = 250.0f;
+    double worst_rate = 0.0;
+    for (size_t k = 0; k < n / block; k++) {
+        if (k == on_at)
+            assert_int_equal(
+                sm_engine_set(e, SM_P_BANDS_ADAPTIVE, SM_ADAPTIVE_ON), SM_OK);
+        if (k == fixed_at)
+            assert_int_equal(sm_engine_set(e, SM_P_BANDS_XOVER_LO_HZ, 150.0f),
+                             SM_OK);
+        if (k == off_at)
+            assert_int_equal(
+                sm_engine_set(e, SM_P_BANDS_ADAPTIVE, SM_ADAPTIVE_OFF), SM_OK);
+        size_t i = k * block;
+        sm_engine_process(e, a + i, b + i, l + i, r + i, block);
+        sm_engine_stats st;
+        sm_engine_get_stats(e, &st);
+        tr[k] = (xpoint){st.xover_lo_hz, st.xover_hi_hz,
+                         st.xover_centroid_hz};
+        /* Per second per Hz of cutoff, as the slew limit counts (at the
+         * higher end of the block: the limit grows with the cutoff). */
+        double rate = fabs(log(tr[k].lo / prev_lo)) /
+                      (fmax(prev_lo, tr[k].lo) * block / FS);
+        if (k > 0 && k < off_at + FS / block)
+            worst_rate = fmax(worst_rate, rate);
+        prev_lo = tr[k].lo;
+    }
+    print_message("lo: %.1f before, %.1f on, %.1f with the fixed change, "
+                  "%.1f off; fastest %.5f / Hz (limit %.5f)\n",
+                  tr[on_at - 1].lo, tr[fixed_at - 1].lo, tr[off_at - 1].lo,
+                  tr[n / block - 1].lo, worst_rate,
+                  1.0 / SM_XOVER_SLEW_CYCLES);
+    assert_true(tr[on_at - 1].lo == 250.0f && tr[on_at - 1].hi == 4000.0f);
+    assert_true(tr[on_at - 1].centroid == 0.0f);
+    /* On: toward the top of the ranges (6 kHz is bright). */
+    assert_true(tr[fixed_at - 1].lo > 500.0f && tr[fixed_at - 1].hi > 7500.0f);
+    assert_true(fabs(tr[fixed_at - 1].centroid / 6000.0 - 1.0) < 0.02);
+    /* No jump, whatever the switching and the fixed change. */
+    assert_true(worst_rate <= 1.0 / SM_XOVER_SLEW_CYCLES * 1.001);
+    /* Off: back on the fixed pair exactly (the new lo, 150 Hz). */
+    assert_true(tr[n / block - 1].lo == 150.0f &&
+                tr[n / block - 1].hi == 4000.0f);
+    sm_engine_free(e);
+    free(tr);
+    free(a);
+    free(b);
+    free(l);
+    free(r);
+}
+
 /* Bad configurations do not build an engine and say why. */
 static void test_bad_config(void **state)
 {
@@ -884,6 +1324,12 @@ int main(void)
         cmocka_unit_test(test_output_gain),
         cmocka_unit_test(test_two_engines_independent),
         cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_adaptive_tracks_sweep),
+        cmocka_unit_test(test_adaptive_ranges_at_rates),
+        cmocka_unit_test(test_adaptive_flat_while_moving),
+        cmocka_unit_test(test_adaptive_off_unchanged),
+        cmocka_unit_test(test_adaptive_block_invariance),
+        cmocka_unit_test(test_adaptive_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -362,14 +362,20 @@ static int is_window_or_hop(int i)
 
 /* The log curve is on the rows a musician expects it on (frequencies,
  * window and hop sizes, the curvature k, the alignment window and glide
- * rate, the modulators' time constants) and only where it can work. */
+ * rate, the modulators' and the adaptive crossovers' time constants) and
+ * only where it can work. */
 static void test_norm_flags(void **state)
 {
     (void)state;
     for (int i = 0; i < SM_P_COUNT; i++) {
         const sm_param_info *in = sm_param_get_info((sm_param)i);
         int want = is_window_or_hop(i) || i == SM_P_BANDS_XOVER_LO_HZ ||
-                   i == SM_P_BANDS_XOVER_HI_HZ || i == SM_P_MASK_K ||
+                   i == SM_P_BANDS_XOVER_HI_HZ ||
+                   i == SM_P_BANDS_XOVER_LO_MIN_HZ ||
+                   i == SM_P_BANDS_XOVER_LO_MAX_HZ ||
+                   i == SM_P_BANDS_XOVER_HI_MIN_HZ ||
+                   i == SM_P_BANDS_XOVER_HI_MAX_HZ ||
+                   i == SM_P_BANDS_ADAPT_MS || i == SM_P_MASK_K ||
                    i == SM_P_ALIGN_WINDOW_MS || i == SM_P_ALIGN_GLIDE_MS_PER_S ||
                    i == SM_P_MOD_TRANSIENT_MS || i == SM_P_MOD_SNR_WINDOW_MS;
         if (!!(in->flags & SM_PF_LOG) != want)
@@ -631,6 +637,14 @@ static void check_defaults_at(int rate)
     for (int i = 0; i < SM_P_COUNT; i++) {
         const sm_param_info *in = sm_param_get_info((sm_param)i);
         float v = c.values[i];
+        if (i == SM_P_BANDS_XOVER_HI_MAX_HZ) {
+            /* The adaptive ranges are capped the same way (3600 Hz at
+             * 8 kHz); the other ends and lo_max fit at every rate. */
+            const sm_param_info *m =
+                sm_param_get_info(SM_P_BANDS_XOVER_HI_MAX_HZ);
+            assert_float_equal(v, fminf(m->def, 0.45f * (float)rate), 0);
+            continue;
+        }
         if (i == SM_P_BANDS_XOVER_HI_HZ || i == SM_P_BANDS_XOVER_LO_HZ) {
             /* Capped so the defaults fit under Nyquist at low rates. */
             const sm_param_info *hi_in = sm_param_get_info(SM_P_BANDS_XOVER_HI_HZ);
@@ -792,6 +806,33 @@ static void test_config_check(void **state)
     want_check(&c, SM_ERR_CONFIG, "bands.xover_hi_hz", "22050");
     c.values[SM_P_BANDS_COUNT] = 1;
     want_check(&c, SM_OK, NULL, NULL);
+
+    /* Adaptive ranges (bands.adaptive on or not): min <= max, hi >= 1.5 lo
+     * at both ends, hi_max below 0.45 x rate; for three bands only. */
+    c = base;
+    c.values[SM_P_BANDS_XOVER_LO_MIN_HZ] = 700;
+    want_check(&c, SM_ERR_CONFIG, "bands.xover_lo_min_hz", "600");
+    c = base;
+    c.values[SM_P_BANDS_XOVER_HI_MIN_HZ] = 9000;
+    want_check(&c, SM_ERR_CONFIG, "bands.xover_hi_min_hz",
+               "bands.xover_hi_max_hz");
+    c = base;
+    c.values[SM_P_BANDS_XOVER_LO_MIN_HZ] = 800;
+    c.values[SM_P_BANDS_XOVER_LO_MAX_HZ] = 1800;
+    c.values[SM_P_BANDS_XOVER_HI_MIN_HZ] = 1200;
+    want_check(&c, SM_OK, NULL, NULL);
+    c.values[SM_P_BANDS_XOVER_HI_MIN_HZ] = 1199;
+    want_check(&c, SM_ERR_CONFIG, "bands.xover_hi_min_hz", "1200");
+    c.values[SM_P_BANDS_XOVER_HI_MIN_HZ] = 1200;
+    c.values[SM_P_BANDS_XOVER_HI_MAX_HZ] = 2699;
+    want_check(&c, SM_ERR_CONFIG, "bands.xover_hi_max_hz", "2700");
+    c.values[SM_P_BANDS_COUNT] = 1;
+    want_check(&c, SM_OK, NULL, NULL);
+    c = sm_config_default(22050);
+    c.values[SM_P_BANDS_XOVER_HI_MAX_HZ] = 9900;
+    want_check(&c, SM_OK, NULL, NULL);
+    c.values[SM_P_BANDS_XOVER_HI_MAX_HZ] = 10000;
+    want_check(&c, SM_ERR_CONFIG, "bands.xover_hi_max_hz", "22050");
 
     /* Rates. */
     static const int bad_rates[] = {0, -48000, 7999, 384001, 1000000};

@@ -1,4 +1,5 @@
-/* test_xover.c: the 3-band LR4 crossover (dsp/xover.c).
+/* test_xover.c: the 3-band LR4 crossover (dsp/xover.c) and the mapping
+ * of the adaptive cutoffs.
  *
  * The engine relies on three properties: the bands sum to an allpass (so a
  * merge of identical sources is transparent in magnitude), each band has
@@ -6,9 +7,14 @@
  * stream is cut into blocks (the engine's bit-identity promise). These are
  * measured on long impulse responses with a direct DFT in double at
  * log-spaced frequencies. Moving cutoffs make the sum a time-varying
- * allpass: its short-time energy must still track the input's, and it must
- * equal the cascade of the two allpasses following the same trajectory. A
- * state that went non-finite must recover at the next grid step.
+ * allpass: its short-time energy must still track the input's, it must
+ * equal the cascade of the two allpasses following the same trajectory
+ * (coefficients ramping sample by sample), tones must pass it at constant
+ * amplitude (0.01 dB) while the cutoffs follow the fastest adaptation
+ * (that is the slew limit's job), and the ramp must leave no trace of the
+ * 32-sample grid. A state that went non-finite must recover at the next
+ * grid step. The mapping keeps both cutoffs in their ranges and in order
+ * at every rate.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -300,10 +306,27 @@ static double ref_ap(const sm_svf_coef *c, sm_svf *s, double v0)
     return v0 - 2.0 * c->k * v1;
 }
 
+/* The coefficients of the reference at sample s (1..GRID) of a grid
+ * block whose cutoff went from f0 to f1: the prewarped cutoff
+ * g = tan(pi f / fs) moves linearly and lands on f1 (xover.h). Written
+ * out here, not taken from the unit under test. */
+static sm_svf_coef ref_coef(double f0, double f1, unsigned s)
+{
+    double g0 = tan(M_PI * f0 / FS), g1 = tan(M_PI * f1 / FS);
+    double g = s == SM_XOVER_GRID ? g1 : g0 + (g1 - g0) * s / SM_XOVER_GRID;
+    sm_svf_coef c;
+    c.k = M_SQRT2;
+    c.a1 = 1.0 / (1.0 + g * (g + c.k));
+    c.a2 = g * c.a1;
+    c.a3 = g * c.a2;
+    return c;
+}
+
 /* Stronger than the energy check: while the cutoffs move, the band sum is
  * exactly the cascade of the two 2nd-order allpasses that follow the same
- * cutoff trajectory (read from the coefficients in force for each 32-sample
- * grid block). A topology in which the split and the compensating allpass
+ * cutoff trajectory (the cutoffs at each grid point, read from the
+ * crossover, ramped in between as xover.h says), with and without the
+ * slew limit. A topology in which the split and the compensating allpass
  * disagree while moving, or a state that jumps on a coefficient change,
  * breaks this by far more than float rounding. */
 static void test_glide_sum_is_allpass_cascade(void **state)
@@ -324,14 +347,19 @@ static void test_glide_sum_is_allpass_cascade(void **state)
             sm_xover_set(&x, 600.0, 2500.0);
         if (i == 32000)
             sm_xover_set(&x, 100.0, 8000.0);
+        if (i == 48000)
+            sm_xover_set_slew(&x, 1);
         if (i == 60000)
             sm_xover_set(&x, 1500.0, 2250.0);
-        sm_svf_coef lo_before = x.lo;
+        double lo0 = x.lo_hz, hi0 = x.hi_hz;
         run_blocks(&x, a, a, &o, i, i + g, g);
-        /* x.lo and x.hi are now the coefficients this block ran with. */
-        moves += memcmp(&lo_before, &x.lo, sizeof x.lo) != 0;
+        /* x.lo_hz and x.hi_hz are now the cutoffs at the block's end. */
+        moves += lo0 != x.lo_hz;
         for (size_t j = i; j < i + g; j++) {
-            double r = ref_ap(&x.hi, &ap_hi, ref_ap(&x.lo, &ap_lo, a[j]));
+            unsigned pos = (unsigned)(j - i + 1);
+            sm_svf_coef cl = ref_coef(lo0, x.lo_hz, pos);
+            sm_svf_coef ch = ref_coef(hi0, x.hi_hz, pos);
+            double r = ref_ap(&ch, &ap_hi, ref_ap(&cl, &ap_lo, a[j]));
             double s = (double)o.o[0][0][j] + o.o[0][1][j] + o.o[0][2][j];
             err += (s - r) * (s - r);
             sig += r * r;
@@ -448,6 +476,270 @@ static void test_nonfinite_recovery(void **state)
     free(a_bad);
 }
 
+
+/* Drives x like the engine's adaptive crossovers at their fastest: every
+ * 1024 samples the centroid position (0 or 1, switching every `period`
+ * samples: the worst content, full-range jumps) goes through a one-pole
+ * of adapt_ms, is mapped into the default ranges and set as the target;
+ * x glides (50 ms) on its own. Runs a and b (= a) through it into o. */
+static void drive_adaptive(sm_xover *x, const float *a, bands *o, size_t n,
+                           double adapt_ms, size_t period)
+{
+    const sm_xover_ranges r = {120.0, 600.0, 2000.0, 8000.0};
+    const size_t hop = 1024;
+    const double g = 1.0 - exp(-(double)hop / (FS * adapt_ms * 1e-3));
+    double p = 0.0;
+    for (size_t i = 0; i < n; i += hop) {
+        double want = (i / period) % 2 ? 1.0 : 0.0;
+        p += g * (want - p);
+        double lo, hi;
+        sm_xover_map(&r, p, FS, &lo, &hi);
+        sm_xover_set(x, lo, hi);
+        run_blocks(x, a, a, o, i, i + hop < n ? i + hop : n, hop);
+    }
+}
+
+/* Tones an octave apart from base up to 13 kHz, faded in and out so that
+ * the analytic envelope has no edges to ring on. An octave: a moving
+ * allpass phase-modulates each tone, and the skirt of that modulation
+ * (-60 dB at half an octave for the fastest motion) would beat with a
+ * closer neighbour in its measurement band. Two sets (100 and 150 Hz
+ * bases) cover the spectrum every half octave. */
+#define NTONES 8
+#define TONE_AMP 0.05
+
+static int tones_make(float *a, size_t n, double base, double *hz)
+{
+    double amp[NTONES];
+    int count = 0;
+    for (double f = base; f < 13000.0 && count < NTONES; f *= 2.0) {
+        hz[count] = f;
+        amp[count++] = TONE_AMP;
+    }
+    tu_sines(a, n, FS, hz, amp, count);
+    const size_t fade = 4800;
+    for (size_t i = 0; i < fade; i++) {
+        float w = (float)(0.5 - 0.5 * cos(M_PI * (double)i / fade));
+        a[i] *= w;
+        a[n - 1 - i] *= w;
+    }
+    return count;
+}
+
+/* Worst |envelope| in dB of each tone in the band sum of o, over all but
+ * the first and last half second. */
+static double tones_worst_db(const bands *o, size_t n, const double *hz,
+                             int count, double *worst_hz)
+{
+    float *sum = tu_alloc(n);
+    for (size_t i = 0; i < n; i++)
+        sum[i] = (float)((double)o->o[0][0][i] + o->o[0][1][i] +
+                         o->o[0][2][i]);
+    double worst = 0.0;
+    for (int k = 0; k < count; k++) {
+        double lo, hi;
+        tu_envelope_db(sum, n, FS, hz[k] / 1.08, hz[k] * 1.08, TONE_AMP,
+                       24000, n - 24000, &lo, &hi);
+        double w = fmax(fabs(lo), fabs(hi));
+        if (w > worst) {
+            worst = w;
+            *worst_hz = hz[k];
+        }
+    }
+    free(sum);
+    return worst;
+}
+
+/* Flat while moving: tones from 100 Hz to 12 kHz pass the band sum at
+ * constant amplitude, within 0.01 dB, while both cutoffs follow the
+ * worst content (full-range centroid jumps every second) at the fastest
+ * adaptation (bands.adapt_ms = 20) and at the default (500): the slew
+ * limit keeps them flat. Without it the same motion dips a tone near the
+ * low cutoff by several hundredths of a dB: the reason for the limit. */
+static void test_moving_sum_flat(void **state)
+{
+    (void)state;
+    const size_t n = 1u << 19; /* 10.9 s */
+    float *a[2] = {tu_alloc(n), tu_alloc(n)};
+    double hz[2][NTONES];
+    int count[2] = {tones_make(a[0], n, 100.0, hz[0]),
+                    tones_make(a[1], n, 150.0, hz[1])};
+    static const double adapt_ms[] = {20.0, 500.0};
+    for (int slew = 1; slew >= 0; slew--) {
+        for (size_t t = slew ? 0 : 1; t < 2; t++) {
+            double at = 0.0, worst = 0.0;
+            for (int set = 0; set < 2; set++) {
+                bands o;
+                bands_alloc(&o, n);
+                sm_xover x;
+                sm_xover_init(&x, FS, 120.0, 2000.0, 50.0);
+                sm_xover_set_slew(&x, slew);
+                drive_adaptive(&x, a[set], &o, n, adapt_ms[t], 48000);
+                double at1 = 0.0;
+                double w = tones_worst_db(&o, n, hz[set], count[set], &at1);
+                if (w > worst) {
+                    worst = w;
+                    at = at1;
+                }
+                bands_free(&o);
+            }
+            print_message("slew %s, adapt_ms %4.0f: worst tone %.5f dB "
+                          "(at %.0f Hz)\n",
+                          slew ? "on " : "off", adapt_ms[t], worst, at);
+            if (slew && worst > 0.01)
+                fail_msg("adapt_ms %.0f: the %.0f Hz tone varies by %.4f dB",
+                         adapt_ms[t], at, worst);
+            if (!slew && !(worst > 0.02))
+                fail_msg("without the slew limit only %.4f dB: is the "
+                         "measure still sensitive?",
+                         worst);
+        }
+    }
+    free(a[0]);
+    free(a[1]);
+}
+
+/* The coefficients ramp sample by sample: a tone seen while the cutoffs
+ * move fast (the slew limit off) has nothing far from it in the band sum
+ * or the mid band (in which the tone lies) but the tone's own spectrum;
+ * cutoffs that stepped every 32 samples put sidebands at multiples of
+ * fs/32 = 1.5 kHz around it at -52 dB. */
+static void test_ramp_leaves_no_grid(void **state)
+{
+    (void)state;
+    const size_t n = 48 * 1024, N = 8192, from = 12800;
+    const double f0 = 3000.0;
+    float *a = tu_alloc(n);
+    double amp = 0.5;
+    tu_sines(a, n, FS, &f0, &amp, 1);
+    bands o;
+    bands_alloc(&o, n);
+    sm_xover x;
+    sm_xover_init(&x, FS, 120.0, 2000.0, 50.0);
+    drive_adaptive(&x, a, &o, n, 20.0, 12288);
+    /* The window below lies in the glide up (from 12288 on). */
+    double *t = malloc(N * sizeof(double));
+    assert_non_null(t);
+    for (int which = 0; which < 2; which++) {
+        for (size_t i = 0; i < N; i++) {
+            double v = which ? o.o[0][1][from + i]
+                             : (double)o.o[0][0][from + i] +
+                                   o.o[0][1][from + i] + o.o[0][2][from + i];
+            double u = 2.0 * M_PI * (double)i / N; /* Blackman-Harris */
+            t[i] = v * (0.35875 - 0.48829 * cos(u) + 0.14128 * cos(2 * u) -
+                        0.01168 * cos(3 * u));
+        }
+        double tot = 0.0, far = 0.0;
+        for (size_t k = 0; k <= N / 2; k++) {
+            double p = mag_db(t, N, (double)k * FS / N);
+            double pw = pow(10.0, p / 10.0);
+            tot += pw;
+            if (fabs((double)k * FS / N - f0) > 700.0)
+                far += pw;
+        }
+        double db = 10.0 * log10(far / tot);
+        print_message("%s: far from the tone %.1f dB\n",
+                      which ? "mid band" : "band sum", db);
+        if (!(db < -90.0))
+            fail_msg("%s: %.1f dB far from the tone (grid steps?)",
+                     which ? "mid band" : "band sum", db);
+    }
+    free(t);
+    bands_free(&o);
+    free(a);
+}
+
+/* With the slew limit on, no cutoff moves by more than
+ * fc / SM_XOVER_SLEW_CYCLES nepers per second (per grid step), and it
+ * still lands exactly on its target. Off (after init, as for the fixed
+ * cutoffs) a change glides at its time constant only. */
+static void test_slew_limit(void **state)
+{
+    (void)state;
+    const size_t g = SM_XOVER_GRID, n = 10 * 48000;
+    float *z = tu_alloc(n);
+    bands o;
+    bands_alloc(&o, n);
+    sm_xover x;
+    sm_xover_init(&x, FS, 120.0, 2000.0, 50.0);
+    sm_xover_set_slew(&x, 1);
+    sm_xover_set(&x, 600.0, 8000.0);
+    size_t landed_at = 0;
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i += g) {
+        double lo0 = x.lo_hz, hi0 = x.hi_hz;
+        run_blocks(&x, z, z, &o, i, i + g, g);
+        double rl = fabs(log(x.lo_hz / lo0)) / (lo0 * g / FS);
+        double rh = fabs(log(x.hi_hz / hi0)) / (hi0 * g / FS);
+        worst = fmax(worst, fmax(rl, rh));
+        if (!landed_at && sm_xover_landed(&x))
+            landed_at = i + g;
+    }
+    /* In nepers per second per Hz of cutoff: 1/500. */
+    if (worst > 1.0 / SM_XOVER_SLEW_CYCLES * (1.0 + 1e-9))
+        fail_msg("cutoff moved at %.6f / Hz, limit %.6f", worst,
+                 1.0 / SM_XOVER_SLEW_CYCLES);
+    assert_true(x.lo_hz == 600.0 && x.hi_hz == 8000.0);
+    /* 120 -> 600 Hz at the limit takes 500 (1/120 - 1/600) s = 3.33 s,
+     * and the one-pole's tail a little more. */
+    double t = (double)landed_at / FS;
+    print_message("120 -> 600 Hz under the limit: landed after %.2f s\n", t);
+    assert_true(t > 3.3 && t < 4.5);
+
+    /* Off: the same change is a 50 ms one-pole (lands within 1 s). */
+    sm_xover_init(&x, FS, 120.0, 2000.0, 50.0);
+    sm_xover_set(&x, 600.0, 8000.0);
+    run_blocks(&x, z, z, &o, 0, 48000, 512);
+    assert_true(sm_xover_landed(&x) && x.lo_hz == 600.0);
+    bands_free(&o);
+    free(z);
+}
+
+/* The mapping: the anchors' log axis, each cutoff at the same geometric
+ * position of its range, monotonic, inside the ranges, hi >= 1.5 lo and
+ * hi <= 0.45 fs at every rate, even for ranges the configuration check
+ * would refuse (live producers may race past it). */
+static void test_map(void **state)
+{
+    (void)state;
+    const double alo = SM_XOVER_ANCHOR_LO_HZ, ahi = SM_XOVER_ANCHOR_HI_HZ;
+    assert_true(sm_xover_position(alo) == 0.0);
+    assert_true(sm_xover_position(alo / 3) == 0.0);
+    assert_true(sm_xover_position(ahi) == 1.0);
+    assert_true(sm_xover_position(ahi * 5) == 1.0);
+    assert_true(fabs(sm_xover_position(sqrt(alo * ahi)) - 0.5) < 1e-12);
+    assert_true(sm_xover_position(0.0) == 0.5); /* no centroid yet */
+    const sm_xover_ranges r = {120.0, 600.0, 2000.0, 8000.0};
+    static const double rates[] = {44100.0, 48000.0, 96000.0};
+    for (size_t k = 0; k < 3; k++) {
+        double prev_lo = 0.0, prev_hi = 0.0;
+        for (int i = 0; i <= 200; i++) {
+            double c = 20.0 * pow(1000.0, i / 200.0); /* 20 Hz..20 kHz */
+            double lo, hi;
+            sm_xover_map(&r, sm_xover_position(c), rates[k], &lo, &hi);
+            assert_true(lo >= 120.0 * (1 - 1e-12) &&
+                        lo <= 600.0 * (1 + 1e-12));
+            assert_true(hi >= 2000.0 * (1 - 1e-12) &&
+                        hi <= 8000.0 * (1 + 1e-12));
+            assert_true(lo >= prev_lo && hi >= prev_hi);
+            prev_lo = lo;
+            prev_hi = hi;
+        }
+        double lo, hi;
+        sm_xover_map(&r, 0.5, rates[k], &lo, &hi);
+        assert_true(fabs(lo - sqrt(120.0 * 600.0)) < 1e-9);
+        assert_true(fabs(hi - 4000.0) < 1e-9);
+    }
+    /* Ranges that do not fit: still a usable pair. */
+    const sm_xover_ranges bad = {1000.0, 2000.0, 1000.0, 16000.0};
+    for (int i = 0; i <= 10; i++) {
+        double lo, hi;
+        sm_xover_map(&bad, i / 10.0, 22050.0, &lo, &hi);
+        assert_true(hi <= 0.45 * 22050.0 + 1e-9);
+        assert_true(hi >= 1.5 * lo * (1 - 1e-12));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +750,10 @@ int main(void)
         cmocka_unit_test(test_glide_sum_is_allpass_cascade),
         cmocka_unit_test(test_glide_lands_on_new_shape),
         cmocka_unit_test(test_nonfinite_recovery),
+        cmocka_unit_test(test_moving_sum_flat),
+        cmocka_unit_test(test_ramp_leaves_no_grid),
+        cmocka_unit_test(test_slew_limit),
+        cmocka_unit_test(test_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

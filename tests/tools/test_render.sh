@@ -44,6 +44,15 @@ check "no partial files left" '[ -z "$(ls "$T" | grep partial)" ]'
 # lag); one value a second of input (3 s and the latency flush).
 check "report has the align block, one point a second" \
     '/usr/bin/python3 -c "import json,sys; a=json.load(open(sys.argv[1]))[\"align\"]; s=a[\"series\"]; assert a[\"lag_ms\"]==0 and a[\"confidence\"]<0.1 and len(s)==3 and [p[\"t_s\"] for p in s]==[1,2,3] and all(set(p)=={\"t_s\",\"lag_ms\",\"confidence\",\"delay_ms\"} for p in s)" "$T/r.json"'
+# Crossover telemetry: off, the fixed pair and no centroid; on, a sweep
+# (sm-gen's, low to high) carries both cutoffs up inside their ranges.
+check "report has the xover block (fixed pair when not adaptive)" \
+    '/usr/bin/python3 -c "import json,sys; x=json.load(open(sys.argv[1]))[\"xover\"]; s=x[\"series\"]; assert x[\"adaptive\"] is False and x[\"lo_hz\"]==250 and x[\"hi_hz\"]==4000 and x[\"centroid_hz\"]==0 and len(s)==3 and all(p[\"lo_hz\"]==250 and p[\"hi_hz\"]==4000 and set(p)=={\"t_s\",\"lo_hz\",\"hi_hz\",\"centroid_hz\"} for p in s)" "$T/r.json"'
+"$G" sweep 6 "$T/sweep.wav"
+"$R" -q "$T/sweep.wav" "$T/sweep.wav" -o "$T/sw.wav" -s bands.adaptive=on \
+    --report "$T/sw.json"
+check "xover: adaptive cutoffs follow a sweep up, inside their ranges" \
+    '/usr/bin/python3 -c "import json,sys; x=json.load(open(sys.argv[1]))[\"xover\"]; s=x[\"series\"]; lo=[p[\"lo_hz\"] for p in s]; hi=[p[\"hi_hz\"] for p in s]; assert x[\"adaptive\"] is True and len(s)==6 and all(120<=v<=600 for v in lo) and all(2000<=v<=8000 for v in hi) and lo[-1]>lo[1]*1.5 and hi[-1]>hi[1]*1.5 and s[-1][\"centroid_hz\"]>s[1][\"centroid_hz\"]" "$T/sw.json"'
 "$R" -q "$T/a.wav" "$T/a.wav" -o "$T/aa.wav" --report "$T/aa.json"
 check "align: identical inputs lock on lag 0, confidently" \
     '/usr/bin/python3 -c "import json,sys; a=json.load(open(sys.argv[1]))[\"align\"]; assert abs(a[\"lag_ms\"])<1e-3 and a[\"confidence\"]>0.2 and a[\"delay_ms\"]==0" "$T/aa.json"'
