@@ -9,6 +9,8 @@
 #ifndef SM_KERNELS_H
 #define SM_KERNELS_H
 
+#include "specmorph.h" /* SM_MASK_* */
+
 #include <math.h>
 
 #if defined(__CUDACC__)
@@ -155,6 +157,68 @@ static inline SM_HD void sm_bin_pan(float wa, float width, float *gl,
     float p = width * (2.0f * wa - 1.0f);
     *gl = p < 0.0f ? 1.0f + p : 1.0f;
     *gr = p > 0.0f ? 1.0f - p : 1.0f;
+}
+
+/* Scales a bin by a morph gain (1: untouched, so exact values pass). */
+static inline SM_HD sm_cpx sm_bin_scale(sm_cpx z, float q)
+{
+    if (q != 1.0f) {
+        z.re *= q;
+        z.im *= q;
+    }
+    return z;
+}
+
+/* One bin's base mask, as every merge computes it: tracks the smoothed
+ * power estimates (unscaled, so a position change acts at once and a
+ * switch to wiener is seamless), scales the sources by the morph gains
+ * (*a, *b are replaced by the scaled spectra), and returns the A weight of
+ * the chosen mask with the scaled magnitudes in *ma, *mb. */
+static inline SM_HD float sm_bin_base_mask(sm_cpx *a, sm_cpx *b,
+                                           float *psd_a, float *psd_b,
+                                           float alpha, float qa, float qb,
+                                           int type, float k, float *ma,
+                                           float *mb)
+{
+    float pa = a->re * a->re + a->im * a->im;
+    float pb = b->re * b->re + b->im * b->im;
+    float Pa = sm_power_smooth(*psd_a, pa, alpha);
+    float Pb = sm_power_smooth(*psd_b, pb, alpha);
+    *psd_a = Pa;
+    *psd_b = Pb;
+    const float qa2 = qa * qa, qb2 = qb * qb;
+    *a = sm_bin_scale(*a, qa);
+    *b = sm_bin_scale(*b, qb);
+    if (qa != 1.0f)
+        pa *= qa2;
+    if (qb != 1.0f)
+        pb *= qb2;
+    *ma = sqrtf(pa);
+    *mb = sqrtf(pb);
+    if (type == SM_MASK_WIENER)
+        return sm_mask_wiener(qa2 * Pa, qb2 * Pb);
+    float wa = sm_mask_softmax(pa, pb, k);
+    if (type == SM_MASK_PSF && wa > 0.0f && wa < 1.0f)
+        wa = sm_mask_psf(*a, *b, wa, *ma, *mb,
+                         sm_mix_phasor(*a, *b, wa, *ma, *mb));
+    return wa;
+}
+
+/* Writes a merged bin to the output spectra: panned by its A weight when
+ * stereo, else to l only. */
+static inline SM_HD void sm_bin_out(sm_cpx y, float wa, float width,
+                                    int stereo, sm_cpx *l, sm_cpx *r)
+{
+    if (stereo) {
+        float gl, gr;
+        sm_bin_pan(wa, width, &gl, &gr);
+        l->re = y.re * gl;
+        l->im = y.im * gl;
+        r->re = y.re * gr;
+        r->im = y.im * gr;
+    } else {
+        *l = y;
+    }
 }
 
 /* The mask modulators' per-bin math (transients, tonality, SNR). */
