@@ -926,6 +926,7 @@ int main(int argc, char **argv)
     }
     osc_start(&d);
     int backoff_ms = 100, warned = 0;
+    int osc_wait_ms = -1; /* from the last sm_osc_poll: next status due */
     long long next_try = 0;
     for (;;) {
         long long now = mono_ms();
@@ -951,11 +952,8 @@ int main(int argc, char **argv)
         /* Flags from JACK's threads are looked at every 50 ms at most;
          * OSC and signals wake the loop at once. */
         int wait_ms = 50;
-        if (d.osc) {
-            int w = sm_osc_poll(d.osc, mono_ms());
-            if (w >= 0 && w < wait_ms)
-                wait_ms = w;
-        }
+        if (d.osc && osc_wait_ms >= 0 && osc_wait_ms < wait_ms)
+            wait_ms = osc_wait_ms;
         struct pollfd pf[3] = {{sfd, POLLIN, 0},
                                {d.osc ? sm_osc_fd(d.osc) : -1, POLLIN, 0},
                                {d.nsm ? sm_nsm_fd(d.nsm) : -1, POLLIN, 0}};
@@ -981,8 +979,9 @@ int main(int argc, char **argv)
         }
         if (stop)
             break;
-        if (d.osc)
-            sm_osc_poll(d.osc, mono_ms());
+        /* After the signals, so a reload's changes reach subscribers in
+         * this same turn. */
+        osc_wait_ms = d.osc ? sm_osc_poll(d.osc, mono_ms()) : -1;
         if (!d.jack)
             continue;
         if (sm_jack_take_shutdown(d.jack)) {
