@@ -17,8 +17,9 @@ PYTHON   ?= /usr/bin/python3
 DEPS_BUILD := gcc make pkg-config libfftw3-dev libsamplerate0-dev \
               libsndfile1-dev libiniparser-dev libcmocka-dev python3 \
               libjack-jackd2-dev jackd2 jack-tools liblo-dev liblo-tools \
-              python3-liblo
-DEPS_BENCH := csound supercollider-server sc3-plugins-server
+              python3-liblo libpng-dev
+DEPS_BENCH := csound supercollider-server sc3-plugins-server \
+              espeak-ng fluidsynth fluid-soundfont-gm
 
 ifeq ($(CI),true)
 WERROR ?= 1
@@ -68,7 +69,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) -ffp-contract=off -fPIC $(WARN) \
 LDLIBS_DSP = -lfftw3f_threads -lfftw3f -lm -lpthread
 LDLIBS_ALL = $(LDLIBS_DSP) $(PKG_LIBS) -liniparser
 
-DSP_SRC  := $(sort $(wildcard dsp/*.c))
+DSP_SRC  := $(sort $(wildcard dsp/*.c dsp/phase/*.c))
 CONF_SRC := $(sort $(wildcard conf/*.c))
 OSC_SRC  := $(sort $(wildcard osc/*.c))
 OSC_OBJ  := $(OSC_SRC:%.c=$(BUILD)/%.o)
@@ -81,9 +82,11 @@ LIBCONF  := $(BUILD)/libsmconf.a
 LIBOSC   := $(BUILD)/libsmosc.a
 
 TOOLS    := $(BUILD)/specmorphd $(BUILD)/specmorph-render $(BUILD)/sm-gen \
-            $(BUILD)/sm-wavcmp $(BUILD)/sm-docgen $(BUILD)/sm-jackio
+            $(BUILD)/sm-wavcmp $(BUILD)/sm-docgen $(BUILD)/sm-jackio \
+            $(BUILD)/sm-phasebench $(BUILD)/specmorph-image
 
-UNIT_SRC  := $(sort $(wildcard tests/dsp/test_*.c tests/conf/test_*.c \
+UNIT_SRC  := $(sort $(wildcard tests/dsp/test_*.c tests/dsp/phase/test_*.c \
+                               tests/conf/test_*.c \
                                tests/osc/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
 SHELL_TESTS := $(sort $(wildcard tests/tools/test_*.sh))
@@ -123,6 +126,10 @@ $(BUILD)/specmorph-render: $(BUILD)/tools/render.o $(BUILD)/tools/audiofile.o \
                            $(LIBCONF) $(LIBDSP)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
 
+$(BUILD)/specmorph-image: $(BUILD)/tools/image.o $(BUILD)/tools/pngio.o \
+                          $(BUILD)/tools/audiofile.o $(LIBDSP)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL) -lpng
+
 $(BUILD)/specmorphd: $(DAEMON_OBJ) $(LIBOSC) $(LIBCONF) $(LIBDSP)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL) -ljack -llo
 
@@ -133,6 +140,10 @@ $(BUILD)/sm-gen: $(BUILD)/tools/gen.o
 	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/sm-docgen: $(BUILD)/tools/docgen.o $(LIBCONF) $(LIBDSP)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/sm-phasebench: $(BUILD)/tools/phasebench.o $(BUILD)/tools/audiofile.o \
+                        $(LIBDSP)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/sm-wavcmp: $(BUILD)/tools/wavcmp.o
@@ -164,6 +175,7 @@ demo: deps all
 bench: deps-bench all
 	@sh tools/bench.sh $(BUILD)
 	@sh tools/bench_daemon.sh $(BUILD)
+	@sh tools/bench_phase.sh $(BUILD)
 
 MANDIR     ?= $(PREFIX)/share/man
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
@@ -182,17 +194,20 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDDIR)
 	install -m 755 $(BUILD)/specmorphd $(BUILD)/specmorph-render \
-	    $(DESTDIR)$(BINDIR)/
+	    $(BUILD)/specmorph-image $(DESTDIR)$(BINDIR)/
 	install -m 644 conf/specmorphd.ini $(DESTDIR)$(DATADIR)/specmorphd.ini.example
-	install -m 644 daemon/specmorphd.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 daemon/specmorphd.1 tools/specmorph-image.1 \
+	    $(DESTDIR)$(MANDIR)/man1/
 	sed 's|/usr/local/bin|$(BINDIR)|g' conf/specmorphd.service > \
 	    $(DESTDIR)$(SYSTEMDDIR)/specmorphd.service
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/specmorphd.service
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/specmorphd $(DESTDIR)$(BINDIR)/specmorph-render
+	rm -f $(DESTDIR)$(BINDIR)/specmorphd $(DESTDIR)$(BINDIR)/specmorph-render \
+	    $(DESTDIR)$(BINDIR)/specmorph-image
 	rm -f $(DESTDIR)$(DATADIR)/specmorphd.ini.example
-	rm -f $(DESTDIR)$(MANDIR)/man1/specmorphd.1
+	rm -f $(DESTDIR)$(MANDIR)/man1/specmorphd.1 \
+	    $(DESTDIR)$(MANDIR)/man1/specmorph-image.1
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/specmorphd.service
 
 clean:

@@ -27,6 +27,15 @@ struct sm_band {
     smoother pos, k, width;
     float psd_ms, psd_alpha; /* wiener_ms and its per-frame coefficient */
     sm_mod *mod;             /* NULL: built without modulators */
+    /* Phase stage; NULL: the merge's mix phase goes straight out. */
+    sm_phase *phase;
+    int la;                  /* its look-ahead, frames */
+    float *mag;              /* target magnitudes of the frame, bins */
+    unsigned char *anchor;   /* anchored bins of the frame */
+    float *wa_ring;          /* (la + 1) x bins: A weights, for the pan of
+                                the frame the stage returns */
+    int wa_pos;              /* row of the newest frame */
+    sm_cpx *yph;             /* the stage's output frame */
     smoother transient, tonality, snr;
     float transient_ms;      /* value last given to mod */
 };
@@ -68,6 +77,11 @@ void sm_band_free(sm_band *b)
     sm_stft_free_buf(b->fifo_r);
     sm_stft_free(b->stft);
     sm_mod_free(b->mod);
+    sm_phase_free(b->phase);
+    sm_stft_free_buf(b->mag);
+    free(b->anchor);
+    sm_stft_free_buf(b->wa_ring);
+    sm_stft_free_buf(b->yph);
     free(b);
 }
 
@@ -95,10 +109,28 @@ void sm_band_reset(sm_band *b, const sm_band_targets *init)
     b->transient_ms = -1.0f; /* given to mod at the first frame */
     if (b->mod)
         sm_mod_reset(b->mod);
+    if (b->phase) {
+        sm_phase_reset(b->phase);
+        memset(b->wa_ring, 0, (size_t)(b->la + 1) * bins * sizeof(float));
+        b->wa_pos = 0;
+    }
+}
+
+int sm_band_phase_lookahead(int window, int hop, double fs_hz,
+                            const sm_phase_setup *ph)
+{
+    if (!ph || ph->method == SM_PHASE_MIX)
+        return 0;
+    sm_phase_setup s = *ph;
+    s.window = window;
+    s.hop = hop;
+    s.fs_hz = fs_hz;
+    return sm_phase_lookahead(&s);
 }
 
 sm_band *sm_band_new(int window, int hop, int extra_delay_samples,
-                     double fs_hz, const sm_band_targets *init, sm_error *err)
+                     double fs_hz, const sm_band_targets *init,
+                     const sm_phase_setup *ph, sm_error *err)
 {
     sm_error e = SM_ERR_NOMEM;
     sm_band *b = calloc(1, sizeof *b);
@@ -144,6 +176,22 @@ sm_band *sm_band_new(int window, int hop, int extra_delay_samples,
         b->tonality.coef = smooth_coef(SM_P_MOD_TONALITY_AMOUNT, hop, fs_hz);
         b->snr.coef = smooth_coef(SM_P_MOD_SNR_AMOUNT, hop, fs_hz);
     }
+    if (ph && ph->method != SM_PHASE_MIX) {
+        sm_phase_setup s = *ph;
+        s.window = window;
+        s.hop = hop;
+        s.fs_hz = fs_hz;
+        b->la = sm_phase_lookahead(&s);
+        if (!(b->phase = sm_phase_new(&s, &e)))
+            goto fail;
+        e = SM_ERR_NOMEM;
+        b->mag = sm_stft_alloc_real((size_t)b->bins);
+        b->anchor = calloc((size_t)b->bins, 1);
+        b->wa_ring = sm_stft_alloc_real((size_t)(b->la + 1) * (size_t)b->bins);
+        b->yph = sm_stft_alloc_spec(b->stft);
+        if (!b->mag || !b->anchor || !b->wa_ring || !b->yph)
+            goto fail;
+    }
     sm_band_reset(b, init);
     return b;
 fail:
@@ -155,7 +203,37 @@ fail:
 
 size_t sm_band_room(const sm_band *b) { return (size_t)b->hop - b->fill; }
 
-int sm_band_latency(const sm_band *b) { return b->n - 1 + b->extra; }
+int sm_band_latency(const sm_band *b)
+{
+    return b->n - 1 + b->la * b->hop + b->extra;
+}
+
+/* The phase stage: the merge wrote its mono spectrum (mix phase) to yl
+ * and each bin's A weight to the newest row of wa_ring. The stage returns
+ * the frame of la frames ago, which is panned with that frame's weights. */
+static void run_phase(sm_band *b, const sm_band_targets *t, int stereo)
+{
+    const int bins = b->bins;
+    const float *wa = b->wa_ring + (size_t)b->wa_pos * (size_t)bins;
+    const float hi = t->anchor, lo = 1.0f - t->anchor;
+    for (int i = 0; i < bins; i++) {
+        b->mag[i] = sm_cabs(b->yl[i]);
+        b->anchor[i] = wa[i] >= hi || wa[i] <= lo;
+    }
+    sm_phase_in in = {
+        .mag = b->mag, .est = b->yl, .anchor = b->anchor,
+        .iterations = t->iterations, .divergence = t->divergence,
+        .step = t->step,
+    };
+    sm_phase_process(b->phase, &in, b->yph);
+    /* The oldest row is the frame that came out. */
+    int old = b->wa_pos + 1 > b->la ? 0 : b->wa_pos + 1;
+    const float *wd = b->wa_ring + (size_t)old * (size_t)bins;
+    for (int i = 0; i < bins; i++)
+        sm_bin_out(b->yph[i], wd[i], b->width.cur, stereo, &b->yl[i],
+                   &b->yr[i]);
+    b->wa_pos = old;
+}
 
 static void run_frame(sm_band *b, const sm_band_targets *t)
 {
@@ -196,7 +274,16 @@ static void run_frame(sm_band *b, const sm_band_targets *t)
         .stereo = b->width.cur != 0.0f,
         .mod = mod,
     };
-    sm_merge_frame_cpu(&f);
+    if (b->phase) {
+        /* Mono merge first; the pan follows the phase stage. */
+        f.stereo = 0;
+        f.wa_out = b->wa_ring + (size_t)b->wa_pos * (size_t)b->bins;
+        sm_merge_frame_cpu(&f);
+        f.stereo = b->width.cur != 0.0f;
+        run_phase(b, t, f.stereo);
+    } else {
+        sm_merge_frame_cpu(&f);
+    }
 
     sm_stft_synth_add(b->stft, b->yl, b->ola_l);
     if (f.stereo) {

@@ -73,8 +73,28 @@ static sm_band_targets band_targets(const float *v)
         .snr = v[SM_P_MOD_SNR_AMOUNT],
         .transient_ms = v[SM_P_MOD_TRANSIENT_MS],
         .snr_window_ms = v[SM_P_MOD_SNR_WINDOW_MS],
+        .iterations = (int)v[SM_P_PHASE_ITERATIONS],
+        .divergence = (int)v[SM_P_PHASE_DIVERGENCE],
+        .step = v[SM_P_PHASE_STEP],
+        .anchor = v[SM_P_PHASE_ANCHOR],
     };
     return t;
+}
+
+/* The phase stage's structure from the table (window, hop and rate are
+ * filled in per band). */
+static sm_phase_setup phase_setup(const float *v)
+{
+    sm_phase_setup s = {
+        .method = (int)v[SM_P_PHASE_METHOD],
+        .lookahead = (int)v[SM_P_PHASE_LOOKAHEAD],
+        .init = (int)v[SM_P_PHASE_INIT],
+        .harmonic = (int)v[SM_P_PHASE_HARMONIC],
+        .percussive = (int)v[SM_P_PHASE_PERCUSSIVE],
+        .hpss_ms = v[SM_P_PHASE_HPSS_MS],
+        .hpss_hz = v[SM_P_PHASE_HPSS_HZ],
+    };
+    return s;
 }
 
 void sm_engine_free(sm_engine *e)
@@ -128,17 +148,22 @@ sm_engine *sm_engine_new(const sm_config *cfg, sm_error *err)
         win[2] = (int)v[SM_P_BANDS_HF_WINDOW];
         hop[2] = (int)v[SM_P_BANDS_HF_HOP];
     }
-    int lmax = 0;
+    /* Each band's path: its window, plus its phase look-ahead; the
+     * shorter paths are padded to the longest. */
+    const sm_phase_setup ph = phase_setup(v);
+    int lmax = 0, lat[3];
     size_t hmax = 0;
     for (int b = 0; b < en->nbands; b++) {
-        if (win[b] - 1 > lmax)
-            lmax = win[b] - 1;
+        lat[b] = win[b] - 1 +
+                 sm_band_phase_lookahead(win[b], hop[b], fs, &ph) * hop[b];
+        if (lat[b] > lmax)
+            lmax = lat[b];
         if ((size_t)hop[b] > hmax)
             hmax = (size_t)hop[b];
     }
     sm_band_targets bt = band_targets(v);
     for (int b = 0; b < en->nbands; b++) {
-        en->band[b] = sm_band_new(win[b], hop[b], lmax - (win[b] - 1), fs, &bt,
+        en->band[b] = sm_band_new(win[b], hop[b], lmax - lat[b], fs, &bt, &ph,
                                   &e);
         if (!en->band[b])
             goto fail;

@@ -223,5 +223,7 @@ static inline SM_HD void sm_bin_out(sm_cpx y, float wa, float width,
 
 /* The mask modulators' per-bin math (transients, tonality, SNR). */
 #include "modkernels.h"
+/* The phase methods' per-bin math. */
+#include "phasekernels.h"
 
 #endif

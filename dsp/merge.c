@@ -48,6 +48,8 @@ static void merge_modulated(const sm_merge_frame *f)
         /* The magnitudes of pass 1, as the plain loop computes them. */
         sm_cpx y = sm_bin_merge_mix(a, b, wa, m->mag_a[i], m->mag_b[i]);
         sm_bin_out(y, wa, f->width, f->stereo, &f->l[i], &f->r[i]);
+        if (f->wa_out)
+            f->wa_out[i] = wa;
     }
 }
 
@@ -67,5 +69,7 @@ void sm_merge_frame_cpu(const sm_merge_frame *f)
                                     &ma, &mb);
         sm_cpx y = sm_bin_merge_mix(a, b, wa, ma, mb);
         sm_bin_out(y, wa, f->width, f->stereo, &f->l[i], &f->r[i]);
+        if (f->wa_out)
+            f->wa_out[i] = wa;
     }
 }

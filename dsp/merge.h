@@ -30,6 +30,8 @@ typedef struct sm_merge_frame {
     float psd_alpha;     /* power smoothing per frame; 0 = instantaneous */
     int stereo;          /* 0: width is 0, only l is written */
     const sm_mod_frame *mod; /* NULL: no modulation (the plain loop) */
+    float *wa_out;       /* NULL, or bins: each bin's final A weight (the
+                            phase stage pans with it frames later) */
 } sm_merge_frame;
 
 /* The modulated mask: the base mask (as without modulation), then SNR

@@ -62,7 +62,16 @@ enum {
 
 /* Enum values of the SM_T_ENUM parameters, in table order. */
 enum { SM_MASK_SOFTMAX = 0, SM_MASK_WIENER = 1, SM_MASK_PSF = 2 };
-enum { SM_PHASE_MIX = 0 };
+enum {
+    SM_PHASE_MIX = 0,
+    SM_PHASE_LWS = 1,
+    SM_PHASE_PGHI = 2,
+    SM_PHASE_RTISILA = 3,
+    SM_PHASE_BREGMAN = 4,
+    SM_PHASE_HPSS = 5
+}; /* phase.method; phase.harmonic/percussive take the first five */
+enum { SM_PHASE_INIT_PGHI = 0, SM_PHASE_INIT_MIX = 1 };
+enum { SM_DIV_KL = 0, SM_DIV_IS = 1 };
 enum { SM_ALIGN_OFF = 0, SM_ALIGN_ON = 1 };
 enum { SM_ADAPTIVE_OFF = 0, SM_ADAPTIVE_ON = 1 };
 

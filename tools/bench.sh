@@ -213,6 +213,14 @@ wh_r3t=$wh_r3 wh_r3f=$wh_r3 wh_r3s=$wh_r3 wh_r3m=$wh_r3
 chains="$chains r3a"
 label_r3a="specmorph 3-band, + adaptive crossovers"
 wh_r3a=$wh_r3
+# the default with each phase method at the defaults of phase.lookahead
+# and phase.iterations: the differences to r3 (mix) are the methods' costs
+# (their quality is measured by bench_phase.sh)
+for m in lws pghi rtisila bregman hpss; do
+    chains="$chains r3p$m"
+    eval "label_r3p$m=\"specmorph 3-band, phase.method=$m\""
+    eval "wh_r3p$m=\$wh_r3"
+done
 
 notes=""
 if command -v csound >/dev/null 2>&1; then
@@ -266,6 +274,8 @@ run_chain() {
         "$A" "$B" -o "$2" ;;
     r3a) set -- "$render" -q --bench -s morph.position=0.5 -s bands.adaptive=on \
         "$A" "$B" -o "$2" ;;
+    r3p*) set -- "$render" -q --bench -s morph.position=0.5 \
+        -s phase.method="${1#r3p}" "$A" "$B" -o "$2" ;;
     r3t | r3f | r3s | r3m)
         case $1 in
         r3t) m="-s mod.transient_amount=1" ;;
@@ -314,7 +324,7 @@ for c in $chains; do
     fi
     check_out "$c" "$out" || { show_log; continue; }
     case $c in
-    r1 | r3 | r3x | r3[tfsma])
+    r1 | r3 | r3x | r3[tfsma] | r3p*)
         if [ -z "$(engine_rtf)" ]; then
             fail "$c" "no 'bench: ... rtf=' line on stdout"
             show_log
@@ -341,7 +351,7 @@ while [ "$i" -le "$RUNS" ] && [ -n "$order" ]; do
         out=$tmp/out-$c.wav
         if run_chain "$c" "$out"; then
             eval "cpu_$c=\"\${cpu_$c:-} $(cat "$tmp/cpu")\""
-            case $c in r1 | r3 | r3x | r3[tfsma]) eval "eng_$c=\"\${eng_$c:-} $(engine_rtf)\"" ;; esac
+            case $c in r1 | r3 | r3x | r3[tfsma] | r3p*) eval "eng_$c=\"\${eng_$c:-} $(engine_rtf)\"" ;; esac
         else
             fail "$c" "exited non-zero in timed run $i"
             show_log
@@ -374,7 +384,8 @@ printf '| %-48s | %-28s | %-21s | %-13s | %-11s | %-15s | %-15s |\n' \
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' -------------------------------------------------- \
     ------------------------------ ----------------------- --------------- \
     ------------- ----------------- -----------------
-for c in r1 r3 r3x r3t r3f r3s r3m r3a cs sc; do
+for c in r1 r3 r3x r3t r3f r3s r3m r3a r3plws r3ppghi r3prtisila r3pbregman \
+    r3phpss cs sc; do
     eval "lab=\${label_$c:-}"
     [ -n "$lab" ] || continue
     [ "$c" = cs ] && lab="$lab (ksmps $CS_KSMPS)"

@@ -115,8 +115,8 @@ static void test_off_is_the_band_without_modulators(void **state)
             sm_band_targets t = targets(type, pos[p], p ? 3.3f : 2.0f, 0.5f);
             sm_band_targets bare = t;
             bare.snr_window_ms = 0.0f; /* no modulator stage at all */
-            sm_band *b0 = sm_band_new(WIN, HOP, 0, FS, &bare, NULL);
-            sm_band *b1 = sm_band_new(WIN, HOP, 0, FS, &t, NULL);
+            sm_band *b0 = sm_band_new(WIN, HOP, 0, FS, &bare, NULL, NULL);
+            sm_band *b1 = sm_band_new(WIN, HOP, 0, FS, &t, NULL, NULL);
             assert_non_null(b0);
             assert_non_null(b1);
             run_band(b0, a, b, n, &bare, NULL, 0, l0, r0);
@@ -152,8 +152,8 @@ static void test_off_again_is_off(void **state)
     on.transient = on.tonality = on.snr = 1.0f;
     sm_band_targets bare = off;
     bare.snr_window_ms = 0.0f;
-    sm_band *b0 = sm_band_new(WIN, HOP, 0, FS, &bare, NULL);
-    sm_band *b1 = sm_band_new(WIN, HOP, 0, FS, &on, NULL);
+    sm_band *b0 = sm_band_new(WIN, HOP, 0, FS, &bare, NULL, NULL);
+    sm_band *b1 = sm_band_new(WIN, HOP, 0, FS, &on, NULL, NULL);
     run_band(b0, a, b, n, &bare, NULL, 0, l0, r0);
     run_band(b1, a, b, n, &on, &off, at, l1, r1);
     /* It did something while on ... */

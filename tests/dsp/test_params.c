@@ -215,7 +215,7 @@ static void test_parse_enums(void **state)
     parse_bad(SM_P_MASK_TYPE, "1.5", SM_ERR_RANGE, "softmax, wiener, psf",
               NULL);
     parse_bad(SM_P_MASK_TYPE, "", SM_ERR_PARSE, "softmax, wiener, psf", NULL);
-    parse_bad(SM_P_PHASE_METHOD, "1", SM_ERR_RANGE, "one of mix", NULL);
+    parse_bad(SM_P_PHASE_METHOD, "6", SM_ERR_RANGE, "one of mix", NULL);
 }
 
 static void test_parse_rejects_garbage(void **state)
@@ -362,7 +362,8 @@ static int is_window_or_hop(int i)
 
 /* The log curve is on the rows a musician expects it on (frequencies,
  * window and hop sizes, the curvature k, the alignment window and glide
- * rate, the modulators' and the adaptive crossovers' time constants) and
+ * rate, the modulators' and the adaptive crossovers' time constants, the
+ * hpss median lengths) and
  * only where it can work. */
 static void test_norm_flags(void **state)
 {
@@ -377,7 +378,8 @@ static void test_norm_flags(void **state)
                    i == SM_P_BANDS_XOVER_HI_MAX_HZ ||
                    i == SM_P_BANDS_ADAPT_MS || i == SM_P_MASK_K ||
                    i == SM_P_ALIGN_WINDOW_MS || i == SM_P_ALIGN_GLIDE_MS_PER_S ||
-                   i == SM_P_MOD_TRANSIENT_MS || i == SM_P_MOD_SNR_WINDOW_MS;
+                   i == SM_P_MOD_TRANSIENT_MS || i == SM_P_MOD_SNR_WINDOW_MS ||
+                   i == SM_P_PHASE_HPSS_MS || i == SM_P_PHASE_HPSS_HZ;
         if (!!(in->flags & SM_PF_LOG) != want)
             fail_msg("%s: SM_PF_LOG is %s", in->name, want ? "missing" : "set");
         if (in->flags & SM_PF_LOG) {
@@ -593,9 +595,9 @@ static void test_norm_enum(void **state)
     assert_true(sm_param_to_norm(m, SM_MASK_SOFTMAX) == 0.0f);
     assert_true(sm_param_to_norm(m, SM_MASK_WIENER) == 0.5f);
     assert_true(sm_param_to_norm(m, SM_MASK_PSF) == 1.0f);
-    /* One choice: always it, at the bottom of the fader. */
-    assert_true(sm_param_from_norm(SM_P_PHASE_METHOD, 0.7f) == SM_PHASE_MIX);
-    assert_true(sm_param_to_norm(SM_P_PHASE_METHOD, SM_PHASE_MIX) == 0.0f);
+    assert_true(sm_param_from_norm(SM_P_PHASE_METHOD, 0.0f) == SM_PHASE_MIX);
+    assert_true(sm_param_from_norm(SM_P_PHASE_METHOD, 1.0f) == SM_PHASE_HPSS);
+    assert_true(sm_param_to_norm(SM_P_PHASE_METHOD, SM_PHASE_HPSS) == 1.0f);
 }
 
 static void test_norm_nan_and_bad_id(void **state)

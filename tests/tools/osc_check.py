@@ -706,6 +706,8 @@ def sec_reject(port):
                 if errors(r):
                     reject(p, p["path"], [("i", v)],
                            "an in-range int the configuration refuses")
+            # The accepted ones are put back.
+            c.exchange([(p["path"], typed(p, p["value"]))])
     for label, (n, bad) in sorted(tally.items()):
         if bad:
             fail("reject: %s (%d of %d): %s" % (label, len(bad), n,
