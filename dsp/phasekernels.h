@@ -9,14 +9,27 @@
  * axis (phase 0), never NaN. m = 0 gives exactly 0. */
 static inline SM_HD sm_cpx sm_phasor_with_mag(sm_cpx z, float m)
 {
-    float r = sqrtf(z.re * z.re + z.im * z.im);
+    float r2 = z.re * z.re + z.im * z.im;
     sm_cpx y = {m, 0.0f};
     if (m == 0.0f) {
         y.re = 0.0f;
         return y;
     }
-    if (r > 0.0f && r <= 3.0e38f) {
-        float g = m / r;
+    /* Parts under ~1e-19 square into denormals (|y| off by up to 2e-5)
+     * and parts over ~1.8e19 overflow (phase lost): bring such a z into
+     * range by powers of two first, which changes neither its direction
+     * nor any bit of the common case. */
+    const int nonzero = z.re != 0.0f || z.im != 0.0f;
+    for (int k = 0;
+         k < 3 && nonzero && !(r2 >= 1.17549435e-38f && r2 <= 3.0e38f);
+         k++) {
+        float s = r2 > 1.0f ? 0x1p-64f : 0x1p64f;
+        z.re *= s;
+        z.im *= s;
+        r2 = z.re * z.re + z.im * z.im;
+    }
+    if (r2 >= 1.17549435e-38f && r2 <= 3.0e38f) {
+        float g = m / sqrtf(r2);
         y.re = z.re * g;
         y.im = z.im * g;
     }

@@ -339,17 +339,28 @@ static void synth_add(sm_lookbuf *b, int j, sm_cpx *d)
 
 #if LB_SSE
 /* sm_rtisila_bin on 4 bins: the same float operations in the same order
- * (sm_phasor_with_mag's guards as masks), so bit-identical to it. */
-static inline void project4(const sm_cpx *z, const float *mag, float kappa,
-                            float alpha, sm_cpx *prev, sm_cpx *spec,
-                            sm_cpx *d, __m128 *acce, __m128 *accm)
+ * (sm_phasor_with_mag's guards as masks), so bit-identical to it. A
+ * group with a nonzero bin whose squared magnitude is not a normal float
+ * (sm_phasor_with_mag rescales those first) is left to the scalar kernel:
+ * returns 1 before touching anything. */
+static inline int project4(const sm_cpx *z, const float *mag, float kappa,
+                           float alpha, sm_cpx *prev, sm_cpx *spec,
+                           sm_cpx *d, __m128 *acce, __m128 *accm)
 {
     const __m128 z01 = _mm_loadu_ps(&z[0].re), z23 = _mm_loadu_ps(&z[2].re);
     const __m128 re = _mm_shuffle_ps(z01, z23, _MM_SHUFFLE(2, 0, 2, 0));
     const __m128 im = _mm_shuffle_ps(z01, z23, _MM_SHUFFLE(3, 1, 3, 1));
     const __m128 m = _mm_loadu_ps(mag), zero = _mm_setzero_ps();
-    const __m128 r = _mm_sqrt_ps(_mm_add_ps(_mm_mul_ps(re, re),
-                                            _mm_mul_ps(im, im)));
+    const __m128 r2 = _mm_add_ps(_mm_mul_ps(re, re), _mm_mul_ps(im, im));
+    const __m128 normal =
+        _mm_and_ps(_mm_cmpge_ps(r2, _mm_set1_ps(1.17549435e-38f)),
+                   _mm_cmple_ps(r2, _mm_set1_ps(3.0e38f)));
+    const __m128 zz = _mm_and_ps(_mm_cmpeq_ps(re, zero),
+                                 _mm_cmpeq_ps(im, zero));
+    if (_mm_movemask_ps(_mm_andnot_ps(_mm_or_ps(normal, zz),
+                                      _mm_cmpneq_ps(m, zero))))
+        return 1;
+    const __m128 r = _mm_sqrt_ps(r2);
     /* r > 0 && r <= 3e38 (false for NaN), and m != 0. */
     const __m128 ok = _mm_and_ps(_mm_cmpgt_ps(r, zero),
                                  _mm_cmple_ps(r, _mm_set1_ps(3.0e38f)));
@@ -385,6 +396,7 @@ static inline void project4(const sm_cpx *z, const float *mag, float kappa,
     _mm_storeu_ps(&prev[2].re, c23);
     _mm_storeu_ps(&spec[0].re, t01);
     _mm_storeu_ps(&spec[2].re, t23);
+    return 0;
 }
 #endif
 
@@ -431,16 +443,14 @@ static void project_bins(int simd, sm_lookbuf_slot *s, const sm_cpx *z,
         for (; i + 4 <= to; i += 4) {
             uint32_t a4;
             memcpy(&a4, s->anch + i, sizeof a4);
-            if (a4) {
+            if (a4 || project4(z + i, s->mag + i, kappa, alpha, s->prev + i,
+                               s->spec + i, d + i, &acce, &accm)) {
                 _mm_storeu_ps(acc, acce);
                 _mm_storeu_ps(acc + 4, accm);
                 for (int k = 0; k < 4; k++)
                     project1(s, z, d, kappa, alpha, i + k, k, acc);
                 acce = _mm_loadu_ps(acc);
                 accm = _mm_loadu_ps(acc + 4);
-            } else {
-                project4(z + i, s->mag + i, kappa, alpha, s->prev + i,
-                         s->spec + i, d + i, &acce, &accm);
             }
         }
         _mm_storeu_ps(acc, acce);

@@ -658,6 +658,35 @@ static void test_dispatch(void **state)
     sm_phase_free(NULL);
 }
 
+/* The shared rescaling kernel keeps |y| = m and the direction of z for
+ * proposals far outside the range whose squares are normal floats (the
+ * engine's clamped inputs stay inside it, image and offline callers need
+ * not): 1e-6 relative is float rounding of the power-of-two scaled path. */
+static void test_phasor_with_mag_range(void **state)
+{
+    (void)state;
+    static const float parts[][2] = {{1e-21f, -2e-21f}, {3e-30f, 4e-30f},
+                                     {1e-40f, 0.0f},     {2e25f, -2e25f},
+                                     {3e37f, 4e37f},     {0.6f, 0.8f}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        sm_cpx z = {parts[i][0], parts[i][1]};
+        sm_cpx y = sm_phasor_with_mag(z, 2.0f);
+        double mag = sqrt((double)y.re * y.re + (double)y.im * y.im);
+        double zr = sqrt((double)z.re * z.re + (double)z.im * z.im);
+        if (!(fabs(mag - 2.0) < 2e-6))
+            fail_msg("case %zu: |y| = %.9g", i, mag);
+        if (!(fabs(y.re / mag - z.re / zr) < 1e-6))
+            fail_msg("case %zu: y = (%g, %g)", i, y.re, y.im);
+        assert_true(fabs(y.im / mag - z.im / zr) < 1e-6);
+    }
+    sm_cpx zero = {0.0f, 0.0f};
+    sm_cpx y0 = sm_phasor_with_mag(zero, 1.5f);
+    assert_true(y0.re == 1.5f && y0.im == 0.0f);
+    y0 = sm_phasor_with_mag(parts[0][0] > 0 ? (sm_cpx){1.0f, 1.0f} : zero,
+                            0.0f);
+    assert_true(y0.re == 0.0f && y0.im == 0.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -668,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_reset_is_fresh),
         cmocka_unit_test(test_all_anchored_passes_through),
+        cmocka_unit_test(test_phasor_with_mag_range),
     };
     return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }
